@@ -1,0 +1,170 @@
+//! `qinling function create|list|show|update|download|delete`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use reqwest::Method;
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+
+use super::Connection;
+use super::http::Api;
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum FunctionCommand {
+    /// Create a function from a package (for a Wasm runtime: a .wasm component).
+    Create {
+        /// The runtime to run on.
+        #[arg(long)]
+        runtime: String,
+        /// The package file to upload.
+        #[arg(long)]
+        package: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// List functions.
+    List {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Show a function.
+    Show {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Change a function's settings or upload a new package.
+    Update {
+        id: String,
+        #[arg(long)]
+        package: Option<PathBuf>,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Download a function's package.
+    Download {
+        id: String,
+        /// Where to write it; defaults to `<id>.wasm`.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Delete functions.
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+/// Settings shared by create and update.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Settings {
+    #[arg(long)]
+    description: Option<String>,
+    #[arg(long)]
+    entry: Option<String>,
+    /// Timeout of one execution, in seconds.
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Memory limit of one execution, in bytes.
+    #[arg(long)]
+    memory_size: Option<u64>,
+    /// CPU share, in millicpu.
+    #[arg(long)]
+    cpu: Option<u64>,
+}
+
+impl Settings {
+    fn add_to(self, mut form: Form) -> Form {
+        let text = [("description", self.description), ("entry", self.entry)];
+        for (field, value) in text {
+            if let Some(value) = value {
+                form = form.text(field, value);
+            }
+        }
+        let numbers = [("timeout", self.timeout), ("memory_size", self.memory_size), ("cpu", self.cpu)];
+        for (field, value) in numbers {
+            if let Some(value) = value {
+                form = form.text(field, value.to_string());
+            }
+        }
+        form
+    }
+}
+
+const COLUMNS: &[&str] = &["id", "name", "runtime_id", "count", "timeout", "memory_size", "created_at"];
+
+pub(crate) async fn run(command: FunctionCommand) -> anyhow::Result<()> {
+    match command {
+        FunctionCommand::Create { runtime, package, name, settings, connection } => {
+            let api = Api::new(&connection);
+            let mut form = Form::new()
+                .text("runtime_id", runtime)
+                .text("code", json!({"source": "package"}).to_string())
+                .part("package", package_part(&package).await?);
+            if let Some(name) = name {
+                form = form.text("name", name);
+            }
+            let request = api.request(Method::POST, "/v1/functions").multipart(settings.add_to(form));
+            api.print_resource(&api.send_json(request).await?);
+        }
+        FunctionCommand::List { connection } => {
+            let api = Api::new(&connection);
+            api.print_list(&api.get("/v1/functions").await?, "functions", COLUMNS);
+        }
+        FunctionCommand::Show { id, connection } => {
+            let api = Api::new(&connection);
+            api.print_resource(&api.get(&format!("/v1/functions/{id}")).await?);
+        }
+        FunctionCommand::Update { id, package, name, settings, connection } => {
+            let api = Api::new(&connection);
+            let mut form = Form::new();
+            if let Some(package) = package {
+                form = form
+                    .text("code", json!({"source": "package"}).to_string())
+                    .part("package", package_part(&package).await?);
+            }
+            if let Some(name) = name {
+                form = form.text("name", name);
+            }
+            let request = api.request(Method::PUT, &format!("/v1/functions/{id}")).multipart(settings.add_to(form));
+            api.print_resource(&api.send_json(request).await?);
+        }
+        FunctionCommand::Download { id, output, connection } => {
+            let api = Api::new(&connection);
+            let response = api.send(api.request(Method::GET, &format!("/v1/functions/{id}?download=true"))).await?;
+            let bytes = response.bytes().await.context("reading the package")?;
+            let output = output.unwrap_or_else(|| PathBuf::from(format!("{id}.wasm")));
+            tokio::fs::write(&output, &bytes).await.with_context(|| format!("writing {}", output.display()))?;
+            println!("Package of function {id} written to {} ({} bytes).", output.display(), bytes.len());
+        }
+        FunctionCommand::Delete { ids, connection } => {
+            let api = Api::new(&connection);
+            for id in ids {
+                api.delete(&format!("/v1/functions/{id}")).await?;
+                println!("Request to delete function {id} has been accepted.");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn package_part(path: &PathBuf) -> anyhow::Result<Part> {
+    let bytes = tokio::fs::read(path).await.with_context(|| format!("reading the package {}", path.display()))?;
+    let file_name =
+        path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "package".into());
+    Ok(Part::bytes(bytes).file_name(file_name))
+}

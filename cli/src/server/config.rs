@@ -1,0 +1,85 @@
+//! Server settings: [`ServerArgs`] as given (flags or `QINLING_*` environment variables), then
+//! [`Resolved`], with paths derived, the store opened and the Wasm host built.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use qinling_core::OperatorLimits;
+use qinling_engine::{DEFAULT_MAX_PACKAGE_SIZE, EngineSettings};
+use qinling_store::Store;
+use qinling_wasm::{WasmConfig, WasmExecutor};
+
+#[derive(Args, Debug)]
+pub(crate) struct ServerArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, env = "QINLING_LISTEN", default_value = "127.0.0.1:7070")]
+    listen: SocketAddr,
+    /// Directory for the embedded database, packages and compiled artifacts.
+    #[arg(long, env = "QINLING_DATA_DIR", default_value = "qinling-data")]
+    data_dir: PathBuf,
+    /// Database URL; defaults to SQLite in the data directory.
+    #[arg(long, env = "QINLING_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Largest package accepted at upload, in bytes.
+    #[arg(long, env = "QINLING_MAX_PACKAGE_SIZE", default_value_t = DEFAULT_MAX_PACKAGE_SIZE)]
+    max_package_size: usize,
+    /// Executions that may run at once (the size of the Wasm instance pool); more wait for a slot.
+    #[arg(long, env = "QINLING_MAX_CONCURRENT", default_value_t = qinling_wasm::DEFAULT_MAX_CONCURRENT)]
+    max_concurrent: u32,
+    /// Longest timeout a function may set, in seconds.
+    #[arg(long, env = "QINLING_MAX_TIMEOUT", default_value_t = OperatorLimits::default().max_timeout_secs)]
+    max_timeout: u64,
+    /// Largest memory_size a function may set, in bytes.
+    #[arg(long, env = "QINLING_MAX_MEMORY", default_value_t = OperatorLimits::default().max_memory_size)]
+    max_memory: u64,
+    /// Use wasmtime's pooling allocator when the machine allows it (on-demand allocation otherwise).
+    #[arg(long, env = "QINLING_WASM_POOLING", default_value_t = true, action = clap::ArgAction::Set)]
+    wasm_pooling: bool,
+}
+
+/// Everything the server runs with, opened and built.
+pub(crate) struct Resolved {
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) store: Store,
+    pub(crate) wasm: WasmExecutor,
+    pub(crate) engine_settings: EngineSettings,
+}
+
+impl Resolved {
+    pub(crate) async fn from_args(args: ServerArgs) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+        let database_url =
+            args.database_url.unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("qinling.db").display()));
+        let store = Store::open(&database_url, &args.data_dir.join("packages"))
+            .await
+            .with_context(|| format!("opening the store at {database_url}"))?;
+
+        let limits = OperatorLimits {
+            max_timeout_secs: args.max_timeout,
+            max_memory_size: args.max_memory,
+            ..Default::default()
+        };
+        anyhow::ensure!(
+            limits.max_memory_size >= limits.default_memory_size,
+            "--max-memory must be at least the default memory_size ({} bytes)",
+            limits.default_memory_size
+        );
+        let wasm = WasmExecutor::new(WasmConfig {
+            max_concurrent: args.max_concurrent,
+            max_memory: limits.max_memory_size,
+            pooling: args.wasm_pooling,
+            ..WasmConfig::new(args.data_dir.join("compiled"))
+        })?;
+        Ok(Self {
+            listen: args.listen,
+            data_dir: args.data_dir,
+            store,
+            wasm,
+            engine_settings: EngineSettings { limits, max_package_size: args.max_package_size },
+        })
+    }
+}

@@ -1,0 +1,194 @@
+//! `/v1/executions`: create (sync), list (by `function_id`, `status`), show, delete, and `/log` as text.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use qinling_core::{Execution, ExecutionFilter, ExecutionId, ExecutionStatus};
+use qinling_engine::NewExecution;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::functions::function_id;
+use crate::json::ApiJson;
+use crate::project::Project;
+use crate::{ApiError, AppState, time};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/executions", get(list).post(create))
+        .route("/v1/executions/{id}", get(show).delete(delete))
+        .route("/v1/executions/{id}/log", get(log))
+}
+
+#[derive(Serialize)]
+struct ExecutionBody {
+    id: String,
+    function_id: String,
+    function_version: i64,
+    function_alias: Option<String>,
+    description: String,
+    /// As Qinling showed it: the input's JSON text, or the text itself when the input was a string.
+    input: String,
+    result: Value,
+    status: &'static str,
+    sync: bool,
+    project_id: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Execution> for ExecutionBody {
+    fn from(execution: Execution) -> Self {
+        let result = match &execution.result {
+            None => json!({}),
+            Some(result) => {
+                // A successful output is JSON text (checked before it was recorded); a failure is a message.
+                let output = match execution.status {
+                    ExecutionStatus::Success => {
+                        serde_json::from_str(&result.output).unwrap_or_else(|_| Value::String(result.output.clone()))
+                    }
+                    _ => Value::String(result.output.clone()),
+                };
+                json!({"output": output, "duration": round_micros(result.duration.as_secs_f64())})
+            }
+        };
+        let input = match serde_json::from_str::<Value>(&execution.input) {
+            Ok(Value::String(text)) => text,
+            _ => execution.input,
+        };
+        Self {
+            id: execution.id.to_string(),
+            function_id: execution.function_id.to_string(),
+            function_version: execution.function_version,
+            function_alias: execution.function_alias,
+            description: execution.description,
+            input,
+            result,
+            status: execution.status.as_str(),
+            sync: execution.sync,
+            project_id: execution.project_id.to_string(),
+            created_at: time::format(&execution.created_at),
+            updated_at: time::format(&execution.updated_at),
+        }
+    }
+}
+
+fn round_micros(secs: f64) -> f64 {
+    (secs * 1e6).round() / 1e6
+}
+
+#[derive(Serialize)]
+struct ExecutionList {
+    executions: Vec<ExecutionBody>,
+}
+
+#[derive(Deserialize)]
+struct CreateExecution {
+    function_id: Option<String>,
+    function_alias: Option<String>,
+    #[serde(default)]
+    function_version: i64,
+    /// A JSON value, or JSON text (Qinling's client sends text).
+    #[serde(default)]
+    input: Option<Value>,
+    #[serde(default = "default_sync")]
+    sync: bool,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn default_sync() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    function_id: Option<String>,
+    status: Option<String>,
+}
+
+fn execution_id(text: &str) -> Result<ExecutionId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(format!("execution {text} not found")))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Project(project): Project,
+    ApiJson(body): ApiJson<CreateExecution>,
+) -> Result<(StatusCode, Json<ExecutionBody>), ApiError> {
+    let function_id = match (body.function_id, body.function_alias) {
+        (Some(id), _) => function_id(&id)?,
+        (None, Some(alias)) => {
+            return Err(ApiError::not_found(format!("function alias {alias} not found")));
+        }
+        (None, None) => return Err(ApiError::bad_request("either function_id or function_alias is required")),
+    };
+    let input = match body.input {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text),
+        Some(value) => Some(value.to_string()),
+    };
+    let new = NewExecution {
+        function_id,
+        function_version: body.function_version,
+        input,
+        sync: body.sync,
+        description: body.description.unwrap_or_default(),
+    };
+    let execution = state.engine.create_execution(&project, new).await?;
+    Ok((StatusCode::CREATED, Json(execution.into())))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ExecutionList>, ApiError> {
+    let filter = ExecutionFilter {
+        function_id: query
+            .function_id
+            .as_deref()
+            .map(|text| text.parse().map_err(|_| ApiError::bad_request(format!("function_id {text:?} is not a UUID"))))
+            .transpose()?,
+        status: query
+            .status
+            .as_deref()
+            .map(|text| {
+                ExecutionStatus::parse(text).ok_or_else(|| {
+                    ApiError::bad_request(format!("status must be running, success, failed or error, not {text:?}"))
+                })
+            })
+            .transpose()?,
+    };
+    let executions = state.engine.list_executions(&project, &filter).await?;
+    Ok(Json(ExecutionList { executions: executions.into_iter().map(Into::into).collect() }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<Json<ExecutionBody>, ApiError> {
+    Ok(Json(state.engine.get_execution(&project, execution_id(&id)?).await?.into()))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.delete_execution(&project, execution_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn log(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let log = state.engine.execution_log(&project, execution_id(&id)?).await?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], log))
+}

@@ -1,0 +1,159 @@
+//! `/v1/functions`: create (multipart upload), list, show, download (`?download=true`), update, delete.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use qinling_core::{CodeSource, Function, FunctionId};
+use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::form::FunctionForm;
+use crate::project::Project;
+use crate::runtimes::runtime_id;
+use crate::{ApiError, AppState, time};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/functions", get(list).post(create))
+        .route("/v1/functions/{id}", get(show).put(update).delete(delete))
+}
+
+#[derive(Serialize)]
+struct FunctionBody {
+    id: String,
+    name: String,
+    description: String,
+    runtime_id: String,
+    code: Value,
+    entry: Option<String>,
+    timeout: u64,
+    memory_size: u64,
+    cpu: u32,
+    count: i64,
+    latest_version: i64,
+    project_id: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Function> for FunctionBody {
+    fn from(function: Function) -> Self {
+        let code = match &function.code {
+            CodeSource::Package { md5sum } => json!({"source": "package", "md5sum": md5sum}),
+        };
+        Self {
+            id: function.id.to_string(),
+            name: function.name,
+            description: function.description,
+            runtime_id: function.runtime_id.to_string(),
+            code,
+            entry: function.entry,
+            timeout: function.limits.timeout.as_secs(),
+            memory_size: function.limits.memory_size,
+            cpu: function.limits.cpu,
+            count: function.count,
+            latest_version: function.latest_version,
+            project_id: function.project_id.to_string(),
+            created_at: time::format(&function.created_at),
+            updated_at: time::format(&function.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FunctionList {
+    functions: Vec<FunctionBody>,
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    download: Option<String>,
+}
+
+/// A function id from the path; anything that is not a UUID names no function.
+pub(crate) fn function_id(text: &str) -> Result<FunctionId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(format!("function {text} not found")))
+}
+
+/// Qinling's truthy strings for boolean query parameters.
+fn truthy(text: &str) -> bool {
+    matches!(text.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on" | "y" | "t")
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Project(project): Project,
+    request: Request,
+) -> Result<(StatusCode, Json<FunctionBody>), ApiError> {
+    let form = FunctionForm::read(request).await?;
+    let runtime_id =
+        form.text("runtime_id").filter(|text| !text.is_empty()).map(|text| runtime_id(&text)).transpose()?;
+    let request = FunctionRequest {
+        name: form.text("name").unwrap_or_default(),
+        description: form.text("description").unwrap_or_default(),
+        runtime_id,
+        code: form.code()?.unwrap_or(CodeRequest::Package { md5sum: None }),
+        entry: form.text("entry").filter(|entry| !entry.is_empty()),
+        limits: form.limits()?,
+        package: form.package.clone(),
+    };
+    let function = state.engine.create_function(&project, request).await?;
+    Ok((StatusCode::CREATED, Json(function.into())))
+}
+
+async fn list(State(state): State<AppState>, Project(project): Project) -> Result<Json<FunctionList>, ApiError> {
+    let functions = state.engine.list_functions(&project).await?;
+    Ok(Json(FunctionList { functions: functions.into_iter().map(Into::into).collect() }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, ApiError> {
+    let id = function_id(&id)?;
+    if query.download.as_deref().is_some_and(truthy) {
+        let (function, package) = state.engine.download_function(&project, id).await?;
+        let headers = [
+            (CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", function.id)),
+        ];
+        return Ok((headers, Body::from(package)).into_response());
+    }
+    Ok(Json(FunctionBody::from(state.engine.get_function(&project, id).await?)).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<FunctionBody>, ApiError> {
+    let id = function_id(&id)?;
+    let form = FunctionForm::read(request).await?;
+    let update = FunctionUpdate {
+        name: form.text("name"),
+        description: form.text("description"),
+        entry: form.text("entry"),
+        code: form.code()?,
+        limits: form.limits()?,
+        package: form.package.clone(),
+    };
+    Ok(Json(state.engine.update_function(&project, id, update).await?.into()))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.delete_function(&project, function_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

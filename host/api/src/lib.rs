@@ -1,0 +1,45 @@
+//! Qinling's REST API, v1: the resources and JSON shapes of OpenStack Qinling, so that its clients work
+//! unmodified, served with axum.
+//!
+//! One module per resource, each with its request and response types (the only serde types for HTTP in
+//! the code base), and one [`ApiError`] that turns every failure into `{"faultstring": ...}`.
+
+mod error;
+mod executions;
+mod form;
+mod functions;
+mod json;
+mod project;
+mod root;
+mod runtimes;
+mod time;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use qinling_engine::Engine;
+
+/// Largest body of any request but a package upload.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+}
+
+/// The whole API: `/`, `/v1` and every resource under it.
+pub fn router(state: AppState) -> Router {
+    // Uploads may carry a package of up to the operator's limit, plus the other form fields.
+    let upload_limit = state.engine.settings().max_package_size + MAX_BODY;
+    Router::new()
+        .merge(root::routes())
+        .merge(runtimes::routes())
+        .merge(functions::routes().layer(DefaultBodyLimit::max(upload_limit)))
+        .merge(executions::routes())
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}

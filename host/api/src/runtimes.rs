@@ -1,0 +1,154 @@
+//! `/v1/runtimes`: create, list, show, update, delete.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use qinling_core::{NewRuntime, Runtime, RuntimeId, RuntimeKind, RuntimePatch};
+use serde::{Deserialize, Serialize};
+
+use crate::json::ApiJson;
+use crate::project::Project;
+use crate::{ApiError, AppState, time};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/runtimes", get(list).post(create))
+        .route("/v1/runtimes/{id}", get(show).put(update).delete(delete))
+}
+
+#[derive(Serialize)]
+pub(crate) struct RuntimeBody {
+    id: String,
+    name: String,
+    description: String,
+    kind: &'static str,
+    image: String,
+    status: &'static str,
+    is_public: bool,
+    trusted: bool,
+    project_id: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Runtime> for RuntimeBody {
+    fn from(runtime: Runtime) -> Self {
+        Self {
+            id: runtime.id.to_string(),
+            name: runtime.name,
+            description: runtime.description,
+            kind: runtime.kind.as_str(),
+            image: runtime.image,
+            status: runtime.status.as_str(),
+            is_public: runtime.is_public,
+            trusted: runtime.trusted,
+            project_id: runtime.project_id.to_string(),
+            created_at: time::format(&runtime.created_at),
+            updated_at: time::format(&runtime.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RuntimeList {
+    runtimes: Vec<RuntimeBody>,
+}
+
+/// Qinling's client sends `name`, `image`, `is_public` and `trusted`; `kind` is ours and optional.
+#[derive(Deserialize)]
+struct CreateRuntime {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    image: String,
+    #[serde(default)]
+    is_public: Option<bool>,
+    #[serde(default)]
+    trusted: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct UpdateRuntime {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    is_public: Option<bool>,
+    #[serde(default)]
+    trusted: Option<bool>,
+}
+
+/// A runtime id from the path; anything that is not a UUID names no runtime.
+pub(crate) fn runtime_id(text: &str) -> Result<RuntimeId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(format!("runtime {text} not found")))
+}
+
+fn parse_kind(kind: Option<String>) -> Result<Option<RuntimeKind>, ApiError> {
+    kind.map(|text| {
+        RuntimeKind::parse(&text)
+            .ok_or_else(|| ApiError::bad_request(format!("kind must be \"wasm\" or \"container\", not {text:?}")))
+    })
+    .transpose()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Project(project): Project,
+    ApiJson(body): ApiJson<CreateRuntime>,
+) -> Result<(StatusCode, Json<RuntimeBody>), ApiError> {
+    let new = NewRuntime {
+        name: body.name.unwrap_or_default(),
+        description: body.description.unwrap_or_default(),
+        kind: parse_kind(body.kind)?,
+        image: body.image,
+        is_public: body.is_public.unwrap_or(true),
+        trusted: body.trusted.unwrap_or(true),
+    };
+    let runtime = state.engine.create_runtime(&project, new).await?;
+    Ok((StatusCode::CREATED, Json(runtime.into())))
+}
+
+async fn list(State(state): State<AppState>, Project(project): Project) -> Result<Json<RuntimeList>, ApiError> {
+    let runtimes = state.engine.list_runtimes(&project).await?;
+    Ok(Json(RuntimeList { runtimes: runtimes.into_iter().map(Into::into).collect() }))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<Json<RuntimeBody>, ApiError> {
+    Ok(Json(state.engine.get_runtime(&project, runtime_id(&id)?).await?.into()))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateRuntime>,
+) -> Result<Json<RuntimeBody>, ApiError> {
+    let patch = RuntimePatch {
+        name: body.name,
+        description: body.description,
+        image: body.image,
+        is_public: body.is_public,
+        trusted: body.trusted,
+    };
+    Ok(Json(state.engine.update_runtime(&project, runtime_id(&id)?, patch).await?.into()))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.delete_runtime(&project, runtime_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

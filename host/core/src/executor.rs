@@ -1,0 +1,116 @@
+//! The seam between the engine and the places code runs (the Wasm host, container workers).
+//!
+//! The engine owns records and decides *what* runs; an [`Executor`] only turns a package into something
+//! runnable ([`Executor::prepare`], at upload) and runs it ([`Executor::execute`]). A function that fails is
+//! a normal [`ExecutionOutcome`] with an `Err` output; an [`ExecuteError`] means the platform failed.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::{ExecutionId, FunctionId, Limits};
+
+/// The SHA-256 of a package, lowercase hex: the package's identity in the object store and in caches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PackageDigest(String);
+
+impl PackageDigest {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(hex::encode(Sha256::digest(bytes)))
+    }
+
+    /// Accepts only what [`PackageDigest::of`] produces, so a digest is always safe in a path or key.
+    pub fn parse(text: &str) -> Option<Self> {
+        let well_formed = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        well_formed.then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PackageDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One execution as an executor sees it.
+#[derive(Clone, Debug)]
+pub struct ExecutionRequest {
+    pub execution_id: ExecutionId,
+    pub function_id: FunctionId,
+    pub function_version: i64,
+    pub package: PackageDigest,
+    /// The input as JSON text.
+    pub input: String,
+    pub limits: Limits,
+}
+
+/// What came of running a function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecutionOutcome {
+    /// `Ok` with the output as JSON text, or `Err` with why the function failed.
+    pub output: Result<String, String>,
+    /// Time spent instantiating and running the function.
+    pub duration: Duration,
+    /// What the function wrote to stdout and stderr, capped by the executor.
+    pub log: String,
+}
+
+/// Why a package cannot be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The package is not something this executor can run; the message says what was found instead.
+    #[error("{0}")]
+    Rejected(String),
+    /// The host failed while preparing a package that may well be fine.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Why the platform could not run an execution (as opposed to the function failing).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// The executor holds nothing for this package (first use after a restart with an empty cache):
+    /// prepare it, then execute again.
+    #[error("package {0} is not prepared")]
+    NotPrepared(PackageDigest),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A place where functions run. Implementations keep whatever they prepared, keyed by package digest.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync + 'static {
+    /// Validates a package and makes it ready to run, so that the first execution pays no compilation.
+    /// Preparing a package that is already prepared is cheap.
+    async fn prepare(&self, package: &PackageDigest, bytes: Bytes) -> Result<(), PrepareError>;
+
+    /// Runs one execution to completion (or to its timeout).
+    async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError>;
+
+    /// Forgets a package nothing refers to any more, with whatever was cached for it.
+    async fn release(&self, package: &PackageDigest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_sha256_hex_and_parse_back() {
+        let digest = PackageDigest::of(b"abc");
+        assert_eq!(digest.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(PackageDigest::parse(digest.as_str()), Some(digest));
+    }
+
+    #[test]
+    fn anything_but_a_digest_is_refused() {
+        assert_eq!(PackageDigest::parse("../../etc/passwd"), None);
+        assert_eq!(PackageDigest::parse(&"A".repeat(64)), None);
+    }
+}

@@ -1,0 +1,31 @@
+//! What can go wrong in the engine, sorted by who must act: the caller (bad input, missing resource,
+//! conflict) or the operator (the store or an executor failed).
+
+use qinling_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request is malformed or breaks a rule; nothing was changed.
+    #[error("{0}")]
+    Invalid(String),
+    /// A resource named by the request does not exist (in the caller's project).
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The request conflicts with the current state (for instance deleting something in use).
+    #[error("{0}")]
+    Conflict(String),
+    /// An upload is larger than the operator allows.
+    #[error("{0}")]
+    TooLarge(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An executor failed for reasons that are not the function's.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    pub(crate) fn not_found(kind: &'static str, id: impl ToString) -> Self {
+        Self::NotFound { kind, id: id.to_string() }
+    }
+}

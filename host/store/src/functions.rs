@@ -1,0 +1,226 @@
+//! Function records, and the questions asked before deleting one or its package.
+
+use std::time::Duration;
+
+use qinling_core::{CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId};
+use sqlx::sqlite::SqliteRow;
+
+use crate::rows::{self, get};
+use crate::{Store, StoreError};
+
+const TABLE: &str = "functions";
+
+/// `SELECT <every column> FROM functions <rest>`, as one literal.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, entry, timeout_secs, \
+             memory_size, cpu, count, latest_version, package_digest, package_size, created_at, updated_at \
+             FROM functions ",
+            $rest
+        )
+    };
+}
+
+/// What still refers to a function, and so prevents its deletion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FunctionUsers {
+    pub jobs: i64,
+    pub webhooks: i64,
+    pub aliases: i64,
+}
+
+impl FunctionUsers {
+    pub fn any(&self) -> bool {
+        self.jobs + self.webhooks + self.aliases > 0
+    }
+}
+
+impl Store {
+    pub async fn insert_function(&self, function: &Function) -> Result<(), StoreError> {
+        let CodeSource::Package { md5sum } = &function.code;
+        sqlx::query(
+            "INSERT INTO functions (id, project_id, name, description, runtime_id, code_source, code_md5sum, entry, \
+             timeout_secs, memory_size, cpu, count, latest_version, package_digest, package_size, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, 'package', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(function.id.to_string())
+        .bind(function.project_id.as_str())
+        .bind(&function.name)
+        .bind(&function.description)
+        .bind(function.runtime_id.to_string())
+        .bind(md5sum)
+        .bind(&function.entry)
+        .bind(function.limits.timeout.as_secs() as i64)
+        .bind(function.limits.memory_size as i64)
+        .bind(i64::from(function.limits.cpu))
+        .bind(function.count)
+        .bind(function.latest_version)
+        .bind(function.package.as_str())
+        .bind(function.package_size as i64)
+        .bind(function.created_at)
+        .bind(function.updated_at)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_function(&self, project: &ProjectId, id: FunctionId) -> Result<Option<Function>, StoreError> {
+        let row = sqlx::query(select!("WHERE id = $1 AND project_id = $2"))
+            .bind(id.to_string())
+            .bind(project.as_str())
+            .fetch_optional(&self.db)
+            .await?;
+        row.as_ref().map(function_from_row).transpose()
+    }
+
+    pub async fn list_functions(&self, project: &ProjectId) -> Result<Vec<Function>, StoreError> {
+        let rows = sqlx::query(select!("WHERE project_id = $1 ORDER BY created_at, id"))
+            .bind(project.as_str())
+            .fetch_all(&self.db)
+            .await?;
+        rows.iter().map(function_from_row).collect()
+    }
+
+    /// Writes back the mutable fields of a function; `false` when it no longer exists.
+    pub async fn update_function(&self, function: &Function) -> Result<bool, StoreError> {
+        let CodeSource::Package { md5sum } = &function.code;
+        let done = sqlx::query(
+            "UPDATE functions SET name = $1, description = $2, code_md5sum = $3, entry = $4, timeout_secs = $5, \
+             memory_size = $6, cpu = $7, package_digest = $8, package_size = $9, updated_at = $10 \
+             WHERE id = $11 AND project_id = $12",
+        )
+        .bind(&function.name)
+        .bind(&function.description)
+        .bind(md5sum)
+        .bind(&function.entry)
+        .bind(function.limits.timeout.as_secs() as i64)
+        .bind(function.limits.memory_size as i64)
+        .bind(i64::from(function.limits.cpu))
+        .bind(function.package.as_str())
+        .bind(function.package_size as i64)
+        .bind(function.updated_at)
+        .bind(function.id.to_string())
+        .bind(function.project_id.as_str())
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a function (and its versions) unless a job, webhook or alias still uses it.
+    /// `Ok(Err(users))`: refused; `Ok(Ok(false))`: there was no such function.
+    pub async fn delete_function(
+        &self,
+        project: &ProjectId,
+        id: FunctionId,
+    ) -> Result<Result<bool, FunctionUsers>, StoreError> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let id = id.to_string();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(id.clone());
+        let users = FunctionUsers {
+            jobs: count("SELECT COUNT(*) FROM jobs WHERE function_id = $1 AND status IN ('running', 'paused')")
+                .fetch_one(&mut *tx)
+                .await?,
+            webhooks: count("SELECT COUNT(*) FROM webhooks WHERE function_id = $1").fetch_one(&mut *tx).await?,
+            aliases: count("SELECT COUNT(*) FROM function_aliases WHERE function_id = $1").fetch_one(&mut *tx).await?,
+        };
+        if users.any() {
+            return Ok(Err(users));
+        }
+        let done = sqlx::query("DELETE FROM functions WHERE id = $1 AND project_id = $2")
+            .bind(&id)
+            .bind(project.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(done.rows_affected() == 1))
+    }
+
+    /// Whether any function or function version (of any project) still refers to a package.
+    pub async fn package_in_use(&self, digest: &PackageDigest) -> Result<bool, StoreError> {
+        let in_use: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM functions WHERE package_digest = $1) \
+             OR EXISTS (SELECT 1 FROM function_versions WHERE package_digest = $1)",
+        )
+        .bind(digest.as_str())
+        .fetch_one(&self.db)
+        .await?;
+        Ok(in_use)
+    }
+}
+
+fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
+    let source: String = get(row, TABLE, "code_source")?;
+    let code = match source.as_str() {
+        "package" => {
+            CodeSource::Package { md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default() }
+        }
+        other => {
+            return Err(StoreError::Corrupt { table: TABLE, detail: format!("unsupported code_source {other:?}") });
+        }
+    };
+    let non_negative = |column: &str| -> Result<u64, StoreError> {
+        let value: i64 = get(row, TABLE, column)?;
+        u64::try_from(value).map_err(|_| StoreError::Corrupt { table: TABLE, detail: format!("{column}: {value}") })
+    };
+    Ok(Function {
+        id: rows::id(row, TABLE, "id")?,
+        project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
+        name: get(row, TABLE, "name")?,
+        description: get(row, TABLE, "description")?,
+        runtime_id: rows::id(row, TABLE, "runtime_id")?,
+        code,
+        entry: get(row, TABLE, "entry")?,
+        limits: Limits {
+            timeout: Duration::from_secs(non_negative("timeout_secs")?),
+            memory_size: non_negative("memory_size")?,
+            cpu: u32::try_from(non_negative("cpu")?).unwrap_or(u32::MAX),
+        },
+        count: get(row, TABLE, "count")?,
+        latest_version: get(row, TABLE, "latest_version")?,
+        package: rows::parse(row, TABLE, "package_digest", PackageDigest::parse)?,
+        package_size: non_negative("package_size")?,
+        created_at: get(row, TABLE, "created_at")?,
+        updated_at: get(row, TABLE, "updated_at")?,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testing::{function, store};
+
+    #[tokio::test]
+    async fn functions_round_trip_and_update() {
+        let (store, _dir) = store().await;
+        let mut function = function(&store).await;
+        let project = function.project_id.clone();
+        assert_eq!(store.get_function(&project, function.id).await.unwrap(), Some(function.clone()));
+        function.limits.timeout = Duration::from_secs(60);
+        function.package = PackageDigest::of(b"new package");
+        assert!(store.update_function(&function).await.unwrap());
+        assert_eq!(store.list_functions(&project).await.unwrap(), vec![function.clone()]);
+        assert!(store.list_functions(&ProjectId::new("other")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_runtime_in_use_cannot_be_deleted() {
+        let (store, _dir) = store().await;
+        let function = function(&store).await;
+        let project = function.project_id.clone();
+        assert_eq!(store.delete_runtime(&project, function.runtime_id).await.unwrap(), Err(1));
+        assert_eq!(store.delete_function(&project, function.id).await.unwrap(), Ok(true));
+        assert_eq!(store.delete_runtime(&project, function.runtime_id).await.unwrap(), Ok(true));
+    }
+
+    #[tokio::test]
+    async fn package_use_follows_the_functions_that_hold_it() {
+        let (store, _dir) = store().await;
+        let function = function(&store).await;
+        let project = function.project_id.clone();
+        assert!(store.package_in_use(&function.package).await.unwrap());
+        assert!(!store.package_in_use(&PackageDigest::of(b"other")).await.unwrap());
+        store.delete_function(&project, function.id).await.unwrap().unwrap();
+        assert!(!store.package_in_use(&function.package).await.unwrap());
+    }
+}

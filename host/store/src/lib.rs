@@ -1,0 +1,114 @@
+//! Qinling's persistence: resource records in a SQL database (SQLite, WAL, migrations embedded) and
+//! function packages in an object store (a local directory), both under one data directory by default.
+//!
+//! Every read and write is scoped by [`ProjectId`](qinling_core::ProjectId). Queries are written once with
+//! `$n` placeholders and checked at run time (`query` + row mapping in each module), so that the same text
+//! can serve PostgreSQL later.
+
+mod db;
+mod error;
+mod executions;
+mod functions;
+mod packages;
+mod rows;
+mod runtimes;
+
+pub use error::StoreError;
+pub use functions::FunctionUsers;
+pub use packages::PackageStore;
+
+use std::path::Path;
+
+use sqlx::SqlitePool;
+
+/// The records and the packages of one Qinling installation.
+#[derive(Clone)]
+pub struct Store {
+    db: SqlitePool,
+    packages: PackageStore,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `database_url` and the package directory, and brings the
+    /// schema up to date.
+    pub async fn open(database_url: &str, packages_dir: &Path) -> Result<Self, StoreError> {
+        let db = db::connect(database_url).await?;
+        let packages = PackageStore::local(packages_dir)?;
+        Ok(Self { db, packages })
+    }
+
+    pub fn packages(&self) -> &PackageStore {
+        &self.packages
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` when the database is sound.
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.db).await?;
+        if verdict == "ok" { Ok(()) } else { Err(StoreError::Corrupt { table: "database", detail: verdict }) }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::Utc;
+    use std::time::Duration;
+
+    use qinling_core::{
+        CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId, Runtime, RuntimeId, RuntimeKind,
+        RuntimeStatus,
+    };
+
+    use super::Store;
+
+    /// A store on a fresh temporary directory, kept alive as long as the returned guard.
+    pub(crate) async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("qinling.db").display());
+        let store = Store::open(&url, &dir.path().join("packages")).await.unwrap();
+        (store, dir)
+    }
+
+    /// An available Wasm runtime of `project`, not yet stored.
+    pub(crate) fn runtime(project: &ProjectId) -> Runtime {
+        let now = Utc::now();
+        Runtime {
+            id: RuntimeId::new(),
+            project_id: project.clone(),
+            name: "wasm".into(),
+            description: "built-in".into(),
+            kind: RuntimeKind::Wasm,
+            image: "wasm".into(),
+            status: RuntimeStatus::Available,
+            is_public: true,
+            trusted: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// A function of the default project, stored with its runtime.
+    pub(crate) async fn function(store: &Store) -> Function {
+        let project = ProjectId::default();
+        let runtime = runtime(&project);
+        store.insert_runtime(&runtime).await.unwrap();
+        let now = Utc::now();
+        let function = Function {
+            id: FunctionId::new(),
+            project_id: project,
+            name: "word-stats".into(),
+            description: "counts words".into(),
+            runtime_id: runtime.id,
+            code: CodeSource::Package { md5sum: "9e107d9d372bb6826bd81d3542a419d6".into() },
+            entry: None,
+            limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
+            count: 0,
+            latest_version: 0,
+            package: PackageDigest::of(b"package"),
+            package_size: 7,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_function(&function).await.unwrap();
+        function
+    }
+}

@@ -1,0 +1,33 @@
+//! Decoding columns into domain values, with a [`StoreError::Corrupt`] that names the table when a value
+//! is not what the schema promises.
+
+use std::str::FromStr;
+
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::StoreError;
+
+/// Reads column `column` of `row` as `T`.
+pub(crate) fn get<'r, T>(row: &'r SqliteRow, table: &'static str, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(column).map_err(|e| StoreError::Corrupt { table, detail: format!("{column}: {e}") })
+}
+
+/// Reads a text column and parses it (ids, statuses, digests).
+pub(crate) fn parse<T>(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    let text: String = get(row, table, column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt { table, detail: format!("{column}: unexpected value {text:?}") })
+}
+
+/// Parses an id column with its `FromStr`.
+pub(crate) fn id<T: FromStr>(row: &SqliteRow, table: &'static str, column: &str) -> Result<T, StoreError> {
+    parse(row, table, column, |text| text.parse().ok())
+}

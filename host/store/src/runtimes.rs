@@ -1,0 +1,148 @@
+//! Runtime records.
+
+use qinling_core::{ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimeStatus};
+use sqlx::sqlite::SqliteRow;
+
+use crate::rows::{self, get};
+use crate::{Store, StoreError};
+
+const TABLE: &str = "runtimes";
+
+/// `SELECT <every column> FROM runtimes <rest>`, as one literal.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, project_id, name, description, kind, image, status, is_public, trusted, created_at, \
+             updated_at FROM runtimes ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    pub async fn insert_runtime(&self, runtime: &Runtime) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO runtimes (id, project_id, name, description, kind, image, status, is_public, trusted, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(runtime.id.to_string())
+        .bind(runtime.project_id.as_str())
+        .bind(&runtime.name)
+        .bind(&runtime.description)
+        .bind(runtime.kind.as_str())
+        .bind(&runtime.image)
+        .bind(runtime.status.as_str())
+        .bind(runtime.is_public)
+        .bind(runtime.trusted)
+        .bind(runtime.created_at)
+        .bind(runtime.updated_at)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<Option<Runtime>, StoreError> {
+        let row = sqlx::query(select!("WHERE id = $1 AND project_id = $2"))
+            .bind(id.to_string())
+            .bind(project.as_str())
+            .fetch_optional(&self.db)
+            .await?;
+        row.as_ref().map(runtime_from_row).transpose()
+    }
+
+    pub async fn list_runtimes(&self, project: &ProjectId) -> Result<Vec<Runtime>, StoreError> {
+        let rows = sqlx::query(select!("WHERE project_id = $1 ORDER BY created_at, id"))
+            .bind(project.as_str())
+            .fetch_all(&self.db)
+            .await?;
+        rows.iter().map(runtime_from_row).collect()
+    }
+
+    /// Writes back the mutable fields of a runtime; `false` when it no longer exists.
+    pub async fn update_runtime(&self, runtime: &Runtime) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runtimes SET name = $1, description = $2, image = $3, status = $4, is_public = $5, trusted = $6, \
+             updated_at = $7 WHERE id = $8 AND project_id = $9",
+        )
+        .bind(&runtime.name)
+        .bind(&runtime.description)
+        .bind(&runtime.image)
+        .bind(runtime.status.as_str())
+        .bind(runtime.is_public)
+        .bind(runtime.trusted)
+        .bind(runtime.updated_at)
+        .bind(runtime.id.to_string())
+        .bind(runtime.project_id.as_str())
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a runtime unless a function still uses it. `Ok(Err(n))`: refused, `n` functions use it.
+    pub async fn delete_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<Result<bool, i64>, StoreError> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM functions WHERE runtime_id = $1")
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        if users > 0 {
+            return Ok(Err(users));
+        }
+        let done = sqlx::query("DELETE FROM runtimes WHERE id = $1 AND project_id = $2")
+            .bind(id.to_string())
+            .bind(project.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(done.rows_affected() == 1))
+    }
+}
+
+fn runtime_from_row(row: &SqliteRow) -> Result<Runtime, StoreError> {
+    Ok(Runtime {
+        id: rows::id(row, TABLE, "id")?,
+        project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
+        name: get(row, TABLE, "name")?,
+        description: get(row, TABLE, "description")?,
+        kind: rows::parse(row, TABLE, "kind", RuntimeKind::parse)?,
+        image: get(row, TABLE, "image")?,
+        status: rows::parse(row, TABLE, "status", RuntimeStatus::parse)?,
+        is_public: get(row, TABLE, "is_public")?,
+        trusted: get(row, TABLE, "trusted")?,
+        created_at: get(row, TABLE, "created_at")?,
+        updated_at: get(row, TABLE, "updated_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{runtime, store};
+
+    #[tokio::test]
+    async fn runtimes_round_trip_within_their_project() {
+        let (store, _dir) = store().await;
+        let project = ProjectId::default();
+        let runtime = runtime(&project);
+        store.insert_runtime(&runtime).await.unwrap();
+        assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap(), Some(runtime.clone()));
+        assert_eq!(store.list_runtimes(&project).await.unwrap(), vec![runtime.clone()]);
+        let other = ProjectId::new("other");
+        assert_eq!(store.get_runtime(&other, runtime.id).await.unwrap(), None);
+        assert!(store.list_runtimes(&other).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn updates_and_deletes_report_whether_the_runtime_existed() {
+        let (store, _dir) = store().await;
+        let project = ProjectId::default();
+        let mut runtime = runtime(&project);
+        store.insert_runtime(&runtime).await.unwrap();
+        runtime.name = "renamed".into();
+        assert!(store.update_runtime(&runtime).await.unwrap());
+        assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap().unwrap().name, "renamed");
+        assert_eq!(store.delete_runtime(&project, runtime.id).await.unwrap(), Ok(true));
+        assert_eq!(store.delete_runtime(&project, runtime.id).await.unwrap(), Ok(false));
+        assert!(!store.update_runtime(&runtime).await.unwrap());
+    }
+}

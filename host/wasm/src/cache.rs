@@ -1,0 +1,67 @@
+//! The on-disk cache of compiled components, so that a restart does not recompile.
+//!
+//! A file is named by the package digest and a hash of the engine's settings (wasmtime version, compiler
+//! flags, target): an artifact compiled under other settings is never loaded, it is just not found.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use qinling_core::PackageDigest;
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+pub(crate) struct CompiledCache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl CompiledCache {
+    pub(crate) fn open(dir: &Path, engine: &Engine) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Ok(Self { dir: dir.to_owned(), engine_key: format!("{:016x}", hasher.finish()) })
+    }
+
+    pub(crate) fn path(&self, package: &PackageDigest) -> PathBuf {
+        self.dir.join(format!("{package}-{}.cwasm", self.engine_key))
+    }
+
+    /// The cached component for `package`, if this engine compiled one before.
+    pub(crate) fn load(&self, engine: &Engine, package: &PackageDigest) -> Option<Component> {
+        let path = self.path(package);
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: only this module writes files here, completely (write to a temporary file, sync, rename),
+        // from `Component::serialize` of this engine's settings, which the file name encodes. wasmtime
+        // still checks the header and refuses artifacts from other versions or settings.
+        #[allow(unsafe_code, reason = "loading artifacts this cache wrote itself, see SAFETY")]
+        let loaded = unsafe { Component::deserialize_file(engine, &path) };
+        match loaded {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "discarding unusable compiled artifact");
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    /// Writes the compiled artifact atomically: readers see the whole file or none.
+    pub(crate) fn store(&self, package: &PackageDigest, component: &Component) -> wasmtime::Result<()> {
+        let bytes = component.serialize()?;
+        let path = self.path(package);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+
+    pub(crate) fn remove(&self, package: &PackageDigest) {
+        let _ = std::fs::remove_file(self.path(package));
+    }
+}

@@ -1,0 +1,48 @@
+//! Settings of the Wasm host, with their defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default number of executions that may run at once; also the size of the instance pool.
+pub const DEFAULT_MAX_CONCURRENT: u32 = 256;
+/// Default cap on one execution's log (stdout and stderr together); the rest is cut and the cut marked.
+pub const DEFAULT_LOG_CAP: usize = 256 * 1024;
+/// Default cap on one execution's output; a larger output fails the execution.
+pub const DEFAULT_OUTPUT_CAP: usize = 4 * 1024 * 1024;
+/// Default largest linear memory any function may ask for (the operator's `max_memory_size`).
+pub const DEFAULT_MAX_MEMORY: u64 = 512 * 1024 * 1024;
+/// How often the epoch advances: the resolution of timeouts, and how long a guest runs between yields.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Linear memory kept mapped in a pool slot between instances: the measured sweet spot (DESIGN.md §4).
+pub const DEFAULT_MEMORY_KEEP_RESIDENT: usize = 4 * 1024 * 1024;
+/// Table memory kept mapped in a pool slot between instances.
+pub const DEFAULT_TABLE_KEEP_RESIDENT: usize = 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct WasmConfig {
+    /// Where compiled artifacts are cached, keyed by package digest and engine settings.
+    pub cache_dir: PathBuf,
+    pub max_concurrent: u32,
+    pub max_memory: u64,
+    pub log_cap: usize,
+    pub output_cap: usize,
+    pub memory_keep_resident: usize,
+    pub table_keep_resident: usize,
+    /// Use the pooling allocator when the machine allows it (the fallback is on-demand allocation).
+    pub pooling: bool,
+}
+
+impl WasmConfig {
+    pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            cache_dir: cache_dir.into(),
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+            max_memory: DEFAULT_MAX_MEMORY,
+            log_cap: DEFAULT_LOG_CAP,
+            output_cap: DEFAULT_OUTPUT_CAP,
+            memory_keep_resident: DEFAULT_MEMORY_KEEP_RESIDENT,
+            table_keep_resident: DEFAULT_TABLE_KEEP_RESIDENT,
+            pooling: true,
+        }
+    }
+}

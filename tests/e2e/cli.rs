@@ -1,0 +1,75 @@
+//! The `qinling` client subcommands against a real server: the Qinling quickstart from the command line.
+
+use std::process::Output;
+
+use crate::support::{Server, guest};
+
+/// Runs `qinling <args>` against `server` and returns stdout, failing the test if the command fails.
+fn qinling(server: &Server, args: &[&str]) -> String {
+    let output = run(server, args);
+    assert!(output.status.success(), "qinling {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn run(server: &Server, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qinling"))
+        .args(args)
+        .env("QINLING_URL", &server.url)
+        .output()
+        .unwrap()
+}
+
+/// The value of `field` in a `--json` answer.
+fn field(json: &str, field: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap();
+    value[field].as_str().unwrap_or_else(|| panic!("no {field} in {json}")).to_owned()
+}
+
+#[tokio::test]
+async fn the_quickstart_runs_from_the_command_line() {
+    let server = Server::start().await;
+    let package = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(package.path(), guest("word-stats")).unwrap();
+    let package_path = package.path().to_str().unwrap();
+
+    let runtime = field(&qinling(&server, &["runtime", "create", "wasm", "--name", "wasm", "--json"]), "id");
+    let table = qinling(&server, &["runtime", "list"]);
+    assert!(table.contains(&runtime) && table.contains("available"), "{table}");
+
+    let function = qinling(
+        &server,
+        &["function", "create", "--runtime", &runtime, "--package", package_path, "--name", "words", "--json"],
+    );
+    let function = field(&function, "id");
+    let table = qinling(&server, &["function", "show", &function]);
+    assert!(table.contains("| name ") && table.contains("words"), "{table}");
+
+    let execution = qinling(&server, &["execution", "create", &function, "--input", r#"{"text": "a b a"}"#, "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&execution).unwrap();
+    assert_eq!(value["status"], "success");
+    assert_eq!(value["result"]["output"]["words"], 3);
+    let execution = field(&execution, "id");
+    let log = qinling(&server, &["execution", "log", &execution]);
+    assert!(log.contains("found 3 words, 2 unique"), "{log}");
+    let table = qinling(&server, &["execution", "list", "--function", &function]);
+    assert!(table.contains(&execution) && table.contains("success"), "{table}");
+
+    let download = tempfile::tempdir().unwrap();
+    let out = download.path().join("copy.wasm");
+    qinling(&server, &["function", "download", &function, "--output", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&out).unwrap(), guest("word-stats"));
+
+    qinling(&server, &["execution", "delete", &execution]);
+    qinling(&server, &["function", "delete", &function]);
+    qinling(&server, &["runtime", "delete", &runtime]);
+    assert!(!qinling(&server, &["runtime", "list"]).contains(&runtime));
+}
+
+#[tokio::test]
+async fn a_refused_request_prints_the_faultstring_and_fails() {
+    let server = Server::start().await;
+    let output = run(&server, &["runtime", "create", "python:3.12"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no container orchestrator configured") && stderr.contains("HTTP 400"), "{stderr}");
+}

@@ -1,0 +1,20 @@
+//! Helpers shared by the end-to-end tests: a running server, an HTTP client speaking its API, and the
+//! guest components built from source.
+
+mod guests;
+mod server;
+
+pub use guests::{guest, invalid_components};
+pub use server::{Server, ServerOptions};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// Asserts that a response is an error with `status` whose faultstring contains `needle`.
+#[track_caller]
+pub fn assert_fault(answer: &(StatusCode, Value), status: StatusCode, needle: &str) {
+    let (actual, body) = answer;
+    assert_eq!(*actual, status, "unexpected status; body: {body}");
+    let fault = body["faultstring"].as_str().unwrap_or_else(|| panic!("no faultstring in {body}"));
+    assert!(fault.contains(needle), "faultstring {fault:?} does not mention {needle:?}");
+}
