@@ -19,6 +19,9 @@ use crate::shape;
 use crate::state::ExecutionState;
 use crate::{WasmConfig, ticker};
 
+/// How long a component may take to instantiate when it is primed at upload.
+const PRIME_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The host could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum WasmExecutorError {
@@ -108,25 +111,25 @@ impl Inner {
         let instance_pre = self.linker.instantiate_pre(component).map_err(|e| {
             PrepareError::Rejected(format!("the component needs something this host does not provide: {e:#}"))
         })?;
-        HandlerPre::new(instance_pre).map_err(|e| {
+        let pre = HandlerPre::new(instance_pre).map_err(|e| {
             PrepareError::Rejected(format!(
                 "the component does not implement the qinling:function/handler world \
                  (it needs `handle: func(input: string) -> result<string, string>`; {e:#}); it exports {}",
                 shape::describe_exports(&self.engine, component)
             ))
-        })
+        })?;
+        // Build the copy-on-write memory images now rather than in the first execution (cold start).
+        component
+            .initialize_copy_on_write_image()
+            .map_err(|e| PrepareError::Internal(format!("cannot build the memory image: {e:#}")))?;
+        Ok(pre)
     }
 
-    async fn run(&self, pre: HandlerPre<ExecutionState>, request: ExecutionRequest) -> ExecutionOutcome {
-        let log = LogSink::new(self.config.log_cap);
-        let timeout = request.limits.timeout;
-        let started = Instant::now();
-        let deadline = started + timeout;
-        let deadline_unix_ms = (SystemTime::now() + timeout).duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
-
-        let mut store = Store::new(&self.engine, ExecutionState::new(&request, deadline_unix_ms, &log));
+    /// A store for one instance, whose guest yields to the tokio scheduler at every epoch tick and traps
+    /// once `deadline` has passed.
+    fn store(&self, state: ExecutionState, deadline: Instant) -> Store<ExecutionState> {
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
-        // Every tick, a running guest either yields to the tokio scheduler or, past its deadline, traps.
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             Ok(if Instant::now() >= deadline {
@@ -135,6 +138,41 @@ impl Inner {
                 UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
             })
         });
+        store
+    }
+
+    /// Instantiates a freshly prepared component once and drops it, at upload: this checks that it can
+    /// be instantiated (its start code runs, bounded by [`PRIME_TIMEOUT`]) and leaves a pool slot holding
+    /// its memory image, so that the first execution costs what every later one does.
+    async fn prime(&self, pre: &HandlerPre<ExecutionState>) -> Result<(), PrepareError> {
+        let _slot =
+            self.slots.acquire().await.map_err(|_| PrepareError::Internal("the wasm host is shutting down".into()))?;
+        let log = LogSink::new(self.config.log_cap);
+        let state = ExecutionState::new(&[], self.config.max_memory, &log);
+        let mut store = self.store(state, Instant::now() + PRIME_TIMEOUT);
+        match tokio::time::timeout(PRIME_TIMEOUT, pre.instantiate_async(&mut store)).await {
+            Ok(Ok(_instance)) => Ok(()),
+            Ok(Err(e)) => Err(PrepareError::Rejected(format!("the component fails when instantiated: {e}"))),
+            Err(_) => Err(PrepareError::Rejected(format!(
+                "the component did not finish instantiating within {} s",
+                PRIME_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn run(&self, pre: HandlerPre<ExecutionState>, request: ExecutionRequest) -> ExecutionOutcome {
+        let log = LogSink::new(self.config.log_cap);
+        let timeout = request.limits.timeout;
+        let started = Instant::now();
+        let deadline_unix_ms = (SystemTime::now() + timeout).duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        let env = [
+            ("QINLING_EXECUTION_ID", request.execution_id.to_string()),
+            ("QINLING_FUNCTION_ID", request.function_id.to_string()),
+            ("QINLING_FUNCTION_VERSION", request.function_version.to_string()),
+            ("QINLING_DEADLINE_MS", deadline_unix_ms.to_string()),
+        ];
+        let state = ExecutionState::new(&env, request.limits.memory_size, &log);
+        let mut store = self.store(state, started + timeout);
 
         // The epoch stops guests that compute; this timer stops guests that wait inside a host call.
         let call = async {
@@ -206,6 +244,7 @@ impl Executor for WasmExecutor {
         let pre = tokio::task::spawn_blocking(move || inner.prepare_blocking(&digest, &bytes))
             .await
             .map_err(|e| PrepareError::Internal(format!("compilation task failed: {e}")))??;
+        self.inner.prime(&pre).await?;
         self.inner.prepared.insert(package.clone(), pre);
         Ok(())
     }

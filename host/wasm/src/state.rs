@@ -1,7 +1,6 @@
 //! What one execution's `Store` holds: its WASI context (environment, log streams, no preopens, no
 //! sockets), its resource table and its memory cap.
 
-use qinling_core::ExecutionRequest;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -15,21 +14,18 @@ pub(crate) struct ExecutionState {
 }
 
 impl ExecutionState {
-    /// No ambient authority: the environment holds only `QINLING_*` context, there are no preopened
-    /// directories, and every socket and name lookup is denied.
-    pub(crate) fn new(request: &ExecutionRequest, deadline_unix_ms: u128, log: &LogSink) -> Self {
+    /// No ambient authority: the environment holds only `env` (the `QINLING_*` context), there are no
+    /// preopened directories, and every socket and name lookup is denied.
+    pub(crate) fn new(env: &[(&str, String)], memory_limit: u64, log: &LogSink) -> Self {
         let wasi = WasiCtx::builder()
-            .env("QINLING_EXECUTION_ID", request.execution_id.to_string())
-            .env("QINLING_FUNCTION_ID", request.function_id.to_string())
-            .env("QINLING_FUNCTION_VERSION", request.function_version.to_string())
-            .env("QINLING_DEADLINE_MS", deadline_unix_ms.to_string())
+            .envs(env)
             .stdout(log.clone())
             .stderr(log.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
-        Self { wasi, table: ResourceTable::new(), memory: MemoryCap::new(request.limits.memory_size) }
+        Self { wasi, table: ResourceTable::new(), memory: MemoryCap::new(memory_limit) }
     }
 }
 
