@@ -1,0 +1,171 @@
+//! Host overhead per execution, side by side with bare wasmtime, and cold start.
+//!
+//! Subjects, alternated batch by batch so that noise hits them alike:
+//! - `qinling`: `WasmExecutor::execute` (fresh store with WASI context, limits, epoch deadline and log
+//!   capture; instantiate from the prepared `InstancePre` in the pool; call `handle`; drop);
+//! - `bare on-demand` / `bare pooling`: the least a wasmtime 48 embedder does for the same guest (store
+//!   with an empty WASI context, instantiate from an `InstancePre`, call, drop) with default settings.
+//!
+//! Cold start: a package never seen before is prepared (as at upload), then executed once (cold) and
+//! again (warm). The target: cold costs no more than warm plus one instantiation.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use qinling_benches::{guest, micros, percentile};
+use qinling_core::{ExecutionId, ExecutionRequest, Executor, FunctionId, Limits, PackageDigest};
+use qinling_wasm::{WasmConfig, WasmExecutor};
+use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+const ROUNDS: usize = 31;
+const BATCH: usize = 500;
+const COLD_SAMPLES: usize = 15;
+const INPUT: &str = r#"{"text": "the quick brown fox jumps over the lazy dog"}"#;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let package = guest("word-stats");
+    let cache = tempfile::tempdir().unwrap();
+    let executor = WasmExecutor::new(WasmConfig::new(cache.path())).unwrap();
+    println!("qinling allocator: {:?}", executor.allocator());
+    let digest = PackageDigest::of(&package);
+    runtime.block_on(executor.prepare(&digest, Bytes::from(package.clone()))).unwrap();
+    let request = request(digest);
+
+    let mut bare_on_demand = Bare::new(&package, InstanceAllocationStrategy::OnDemand);
+    let mut bare_pooling = Bare::new(&package, InstanceAllocationStrategy::pooling());
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        samples[0].push(per_call(|| {
+            runtime.block_on(async {
+                for _ in 0..BATCH {
+                    let outcome = executor.execute(request.clone()).await.unwrap();
+                    assert!(outcome.output.is_ok());
+                }
+            })
+        }));
+        samples[1].push(per_call(|| (0..BATCH).for_each(|_| bare_on_demand.call())));
+        samples[2].push(per_call(|| (0..BATCH).for_each(|_| bare_pooling.call())));
+    }
+    let [ours, on_demand, pooling] = samples.map(|mut s| percentile(&mut s, 50.0));
+    println!("\nper execution (instantiate + call + drop), median of {ROUNDS} batches of {BATCH}:");
+    println!("  qinling WasmExecutor  {:8.2} µs", micros(ours));
+    println!("  bare wasmtime on-demand {:6.2} µs   qinling/bare = {:.2}x", micros(on_demand), ratio(ours, on_demand));
+    println!("  bare wasmtime pooling {:8.2} µs   qinling/bare = {:.2}x", micros(pooling), ratio(ours, pooling));
+
+    cold_start(&runtime, &executor, &package);
+}
+
+fn request(package: PackageDigest) -> ExecutionRequest {
+    ExecutionRequest {
+        execution_id: ExecutionId::new(),
+        function_id: FunctionId::new(),
+        function_version: 0,
+        package,
+        input: INPUT.to_owned(),
+        limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
+    }
+}
+
+/// Time per call of a batch of `BATCH` calls.
+fn per_call(batch: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    batch();
+    started.elapsed() / BATCH as u32
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn cold_start(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, package: &[u8]) {
+    let (mut compile, mut cold, mut warm) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..COLD_SAMPLES {
+        // A custom section makes a new package (new digest) that must be compiled like a fresh upload.
+        let fresh = with_custom_section(package, &format!("bench-{i}-{}", std::process::id()));
+        let digest = PackageDigest::of(&fresh);
+        let started = Instant::now();
+        runtime.block_on(executor.prepare(&digest, Bytes::from(fresh))).unwrap();
+        compile.push(started.elapsed());
+        for samples in [&mut cold, &mut warm] {
+            let started = Instant::now();
+            runtime.block_on(executor.execute(request(digest.clone()))).unwrap();
+            samples.push(started.elapsed());
+        }
+        runtime.block_on(executor.release(&digest));
+    }
+    let compile = percentile(&mut compile, 50.0);
+    let cold = percentile(&mut cold, 50.0);
+    let warm = percentile(&mut warm, 50.0);
+    println!("\ncold start, median of {COLD_SAMPLES} fresh packages:");
+    println!("  prepare at upload (compile + link) {:10.1} µs", micros(compile));
+    println!("  first execution (cold)             {:10.1} µs", micros(cold));
+    println!("  second execution (warm)            {:10.1} µs   cold/warm = {:.2}x", micros(warm), ratio(cold, warm));
+}
+
+/// `bytes` with a custom section appended (valid at the end of a component or module).
+fn with_custom_section(bytes: &[u8], name: &str) -> Vec<u8> {
+    let mut payload = leb128(name.len());
+    payload.extend_from_slice(name.as_bytes());
+    let mut out = bytes.to_vec();
+    out.push(0);
+    out.extend(leb128(payload.len()));
+    out.extend(payload);
+    out
+}
+
+fn leb128(mut value: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The bare-wasmtime baseline: synchronous calls, default engine settings, an empty WASI context.
+struct Bare {
+    engine: Engine,
+    pre: wasmtime::component::InstancePre<BareState>,
+    handle: ComponentExportIndex,
+}
+
+struct BareState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for BareState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl Bare {
+    fn new(package: &[u8], allocation: InstanceAllocationStrategy) -> Self {
+        let mut config = Config::new();
+        config.allocation_strategy(allocation);
+        let engine = Engine::new(&config).unwrap();
+        let component = Component::from_binary(&engine, package).unwrap();
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+        let pre = linker.instantiate_pre(&component).unwrap();
+        let handle = component.get_export_index(None, "handle").unwrap();
+        Self { engine, pre, handle }
+    }
+
+    fn call(&mut self) {
+        let state = BareState { wasi: WasiCtx::builder().build(), table: ResourceTable::new() };
+        let mut store = Store::new(&self.engine, state);
+        let instance = self.pre.instantiate(&mut store).unwrap();
+        let handle = instance.get_typed_func::<(&str,), (Result<String, String>,)>(&mut store, self.handle).unwrap();
+        let (output,) = handle.call(&mut store, (INPUT,)).unwrap();
+        assert!(output.is_ok());
+    }
+}

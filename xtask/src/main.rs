@@ -1,0 +1,79 @@
+//! `cargo xtask`: the project's automation, in Rust rather than shell.
+//!
+//! - `cargo xtask up`: install what is missing, build, start the server on its embedded defaults and run
+//!   the example function through the CLI, then keep serving until Ctrl-C.
+//! - `cargo xtask test [args]`: install what is missing and run every test (`cargo test --workspace`).
+//! - `cargo xtask bench`: build the guests and the release binary, run the benchmarks in benches/.
+//! - `cargo xtask guests`: build the example components and print where they are.
+
+mod guests;
+mod prerequisites;
+#[cfg(test)]
+mod tidy;
+mod up;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "up" => up::run(),
+        "test" => test(&rest),
+        "bench" => bench(&rest),
+        "guests" => {
+            for path in guests::build()? {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask <up|test|bench|guests>"),
+    }
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    prerequisites::ensure()?;
+    run(Command::new(cargo()).current_dir(root()).args(["test", "--workspace"]).args(args))
+}
+
+fn bench(args: &[String]) -> anyhow::Result<()> {
+    let components = guests::build()?;
+    let guest_dir = components.first().and_then(|path| path.parent()).context("no guest was built")?.to_owned();
+    let root = root();
+    run(Command::new(cargo()).current_dir(&root).args([
+        "build",
+        "--release",
+        "-p",
+        "qinling-cli",
+        "--bin",
+        "qinling",
+    ]))?;
+    run(Command::new(cargo())
+        .current_dir(&root)
+        .args(["bench", "-p", "qinling-benches"])
+        .args(args)
+        .env("QINLING_GUESTS", guest_dir)
+        .env("QINLING_BIN", root.join("target").join("release").join("qinling")))
+}
+
+/// The workspace root (xtask/ sits in it).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is in the workspace root").to_owned()
+}
+
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs a command to completion, failing if it fails.
+pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
+    let status = command.status().with_context(|| format!("running {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
