@@ -99,8 +99,9 @@ async fn executions_are_listed_filtered_and_deleted() {
         body["executions"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
     };
     let id = |e: &serde_json::Value| e["id"].as_str().unwrap().to_owned();
-    assert_eq!(ids(&server.get("/v1/executions").await.1), [id(&ok), id(&failed), id(&other)]);
-    assert_eq!(ids(&server.get(&format!("/v1/executions?function_id={first}")).await.1), [id(&ok), id(&failed)]);
+    // Newest first.
+    assert_eq!(ids(&server.get("/v1/executions").await.1), [id(&other), id(&failed), id(&ok)]);
+    assert_eq!(ids(&server.get(&format!("/v1/executions?function_id={first}")).await.1), [id(&failed), id(&ok)]);
     assert_eq!(ids(&server.get("/v1/executions?status=failed").await.1), [id(&failed)]);
     assert_eq!(ids(&server.get(&format!("/v1/executions?function_id={second}&status=success")).await.1), [id(&other)]);
     assert_fault(&server.get("/v1/executions?status=done").await, StatusCode::BAD_REQUEST, "status must be");
@@ -109,7 +110,7 @@ async fn executions_are_listed_filtered_and_deleted() {
     assert_eq!(server.delete(&format!("/v1/executions/{}", id(&ok))).await.0, StatusCode::NO_CONTENT);
     assert_fault(&server.get(&format!("/v1/executions/{}", id(&ok))).await, StatusCode::NOT_FOUND, "not found");
     assert_fault(&server.get(&format!("/v1/executions/{}/log", id(&ok))).await, StatusCode::NOT_FOUND, "not found");
-    assert_eq!(ids(&server.get("/v1/executions").await.1), [id(&failed), id(&other)]);
+    assert_eq!(ids(&server.get("/v1/executions").await.1), [id(&other), id(&failed)]);
 }
 
 #[tokio::test]
@@ -128,6 +129,16 @@ async fn bad_execution_requests_are_refused() {
         &server.post("/v1/executions", json!({"function_id": function, "function_version": 3})).await,
         StatusCode::NOT_FOUND,
         "function version 3",
+    );
+    assert_fault(
+        &server.post("/v1/executions", json!({"function_alias": "nope"})).await,
+        StatusCode::NOT_FOUND,
+        "alias nope not found",
+    );
+    assert_fault(
+        &server.post("/v1/executions", json!({"function_id": function, "function_alias": "a"})).await,
+        StatusCode::BAD_REQUEST,
+        "not both",
     );
     assert_fault(
         &server.post("/v1/executions", json!({"function_id": function, "sync": "yes"})).await,

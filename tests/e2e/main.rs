@@ -1,11 +1,17 @@
 //! End-to-end tests: the real `qinling` binary on 127.0.0.1, a temporary data directory, real components
 //! built from wasm-examples/, real HTTP. One module per resource or concern.
 
+mod aliases;
+mod async_executions;
 mod cli;
 mod executions;
 mod functions;
+mod jobs;
 mod limits;
+mod paging;
 mod restart;
 mod root;
 mod runtimes;
 mod support;
+mod versions;
+mod webhooks;

@@ -2,7 +2,7 @@
 //! pooled Wasm host) on 127.0.0.1:7070, with the word-stats example deployed and run through the CLI.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, bail};
@@ -112,7 +112,7 @@ impl Demo<'_> {
     }
 
     /// The word-stats function, created (or updated to the freshly built package).
-    fn word_stats(&self, runtime: &str, package: &PathBuf) -> anyhow::Result<String> {
+    fn word_stats(&self, runtime: &str, package: &Path) -> anyhow::Result<String> {
         let package = package.to_str().context("package path is not UTF-8")?;
         let list = self.json(&["function", "list"])?;
         let existing =

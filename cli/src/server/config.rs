@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use qinling_core::OperatorLimits;
-use qinling_engine::{DEFAULT_MAX_PACKAGE_SIZE, EngineSettings};
+use qinling_engine::{
+    DEFAULT_ASYNC_WORKERS, DEFAULT_MAX_PACKAGE_SIZE, DEFAULT_MAX_VERSIONS, DEFAULT_QUEUE_CAPACITY, EngineSettings,
+};
 use qinling_store::Store;
 use qinling_wasm::{WasmConfig, WasmExecutor};
 
@@ -34,6 +36,18 @@ pub(crate) struct ServerArgs {
     /// Largest memory_size a function may set, in bytes.
     #[arg(long, env = "QINLING_MAX_MEMORY", default_value_t = OperatorLimits::default().max_memory_size)]
     max_memory: u64,
+    /// Most versions one function may have.
+    #[arg(long, env = "QINLING_MAX_VERSIONS", default_value_t = DEFAULT_MAX_VERSIONS)]
+    max_versions: i64,
+    /// Most async executions waiting in the queue; more are refused with HTTP 429.
+    #[arg(long, env = "QINLING_QUEUE_CAPACITY", default_value_t = DEFAULT_QUEUE_CAPACITY)]
+    queue_capacity: i64,
+    /// Async executions this server runs at once.
+    #[arg(long, env = "QINLING_ASYNC_WORKERS", default_value_t = DEFAULT_ASYNC_WORKERS)]
+    async_workers: usize,
+    /// Accept 6-field job patterns with a leading seconds field (Qinling's are 5-field, per minute).
+    #[arg(long, env = "QINLING_JOB_SECONDS", default_value_t = false, action = clap::ArgAction::Set)]
+    job_seconds: bool,
     /// Use wasmtime's pooling allocator when the machine allows it (on-demand allocation otherwise).
     #[arg(long, env = "QINLING_WASM_POOLING", default_value_t = true, action = clap::ArgAction::Set)]
     wasm_pooling: bool,
@@ -79,7 +93,14 @@ impl Resolved {
             data_dir: args.data_dir,
             store,
             wasm,
-            engine_settings: EngineSettings { limits, max_package_size: args.max_package_size },
+            engine_settings: EngineSettings {
+                limits,
+                max_package_size: args.max_package_size,
+                max_versions: args.max_versions,
+                queue_capacity: args.queue_capacity,
+                async_workers: args.async_workers,
+                job_seconds: args.job_seconds,
+            },
         })
     }
 }

@@ -15,10 +15,14 @@ use tokio::net::TcpListener;
 
 use config::Resolved;
 
+/// How long running async executions may take to finish once the server is asked to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     init_tracing();
     let resolved = Resolved::from_args(args).await?;
     let engine = Engine::new(resolved.store, Arc::new(resolved.wasm), resolved.engine_settings);
+    let background = engine.start_background().await.context("starting the async queue and job scheduler")?;
     let app = qinling_api::router(AppState { engine }).layer(tower_http::trace::TraceLayer::new_for_http());
 
     let listener = TcpListener::bind(resolved.listen).await.with_context(|| format!("binding {}", resolved.listen))?;
@@ -27,6 +31,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     println!("qinling listening on http://{address}");
     tracing::info!(%address, data_dir = %resolved.data_dir.display(), "serving");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    background.shutdown(SHUTDOWN_GRACE).await;
     tracing::info!("stopped");
     Ok(())
 }

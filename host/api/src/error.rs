@@ -2,7 +2,8 @@
 //! clients read. Server-side failures are logged here, once, and answered without internals.
 
 use axum::Json;
-use axum::http::{StatusCode, Uri};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use qinling_engine::EngineError;
 use serde::Serialize;
@@ -12,6 +13,9 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
 }
+
+/// Seconds a client is told to wait before retrying when the platform is at capacity.
+const RETRY_AFTER_SECS: &str = "1";
 
 #[derive(Serialize)]
 struct Fault<'a> {
@@ -39,6 +43,7 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound { .. } => StatusCode::NOT_FOUND,
             EngineError::Conflict(_) => StatusCode::CONFLICT,
             EngineError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            EngineError::Overloaded(_) => StatusCode::TOO_MANY_REQUESTS,
             EngineError::Store(_) | EngineError::Internal(_) => {
                 tracing::error!(error = %error, "request failed");
                 return Self::new(
@@ -53,7 +58,11 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(Fault { faultstring: &self.message })).into_response()
+        let mut response = (self.status, Json(Fault { faultstring: &self.message })).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        response
     }
 }
 

@@ -1,8 +1,8 @@
 //! `/v1/executions`: create (sync), list (by `function_id`, `status`), show, delete, and `/log` as text.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,9 +11,10 @@ use qinling_engine::NewExecution;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::functions::function_id;
 use crate::json::ApiJson;
+use crate::page::{PageQuery, next_link};
 use crate::project::Project;
+use crate::target::TargetFields;
 use crate::{ApiError, AppState, time};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -83,14 +84,14 @@ fn round_micros(secs: f64) -> f64 {
 #[derive(Serialize)]
 struct ExecutionList {
     executions: Vec<ExecutionBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct CreateExecution {
-    function_id: Option<String>,
-    function_alias: Option<String>,
-    #[serde(default)]
-    function_version: i64,
+    #[serde(flatten)]
+    target: TargetFields,
     /// A JSON value, or JSON text (Qinling's client sends text).
     #[serde(default)]
     input: Option<Value>,
@@ -108,6 +109,8 @@ fn default_sync() -> bool {
 struct ListQuery {
     function_id: Option<String>,
     status: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
 }
 
 fn execution_id(text: &str) -> Result<ExecutionId, ApiError> {
@@ -119,21 +122,13 @@ async fn create(
     Project(project): Project,
     ApiJson(body): ApiJson<CreateExecution>,
 ) -> Result<(StatusCode, Json<ExecutionBody>), ApiError> {
-    let function_id = match (body.function_id, body.function_alias) {
-        (Some(id), _) => function_id(&id)?,
-        (None, Some(alias)) => {
-            return Err(ApiError::not_found(format!("function alias {alias} not found")));
-        }
-        (None, None) => return Err(ApiError::bad_request("either function_id or function_alias is required")),
-    };
     let input = match body.input {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => Some(text),
         Some(value) => Some(value.to_string()),
     };
     let new = NewExecution {
-        function_id,
-        function_version: body.function_version,
+        target: body.target.required()?,
         input,
         sync: body.sync,
         description: body.description.unwrap_or_default(),
@@ -145,6 +140,7 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     Project(project): Project,
+    headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ExecutionList>, ApiError> {
     let filter = ExecutionFilter {
@@ -163,8 +159,12 @@ async fn list(
             })
             .transpose()?,
     };
-    let executions = state.engine.list_executions(&project, &filter).await?;
-    Ok(Json(ExecutionList { executions: executions.into_iter().map(Into::into).collect() }))
+    let page = query.page.page(|text| text.parse().ok())?;
+    let limit = page.limit.unwrap_or(qinling_engine::DEFAULT_EXECUTION_PAGE);
+    let listed = state.engine.list_executions(&project, &filter, page).await?;
+    let filters = [("function_id", query.function_id), ("status", query.status)];
+    let next = next_link(&headers, "/v1/executions", &filters, limit, &listed);
+    Ok(Json(ExecutionList { executions: listed.items.into_iter().map(Into::into).collect(), next }))
 }
 
 async fn show(

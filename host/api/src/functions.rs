@@ -2,8 +2,8 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::form::FunctionForm;
+use crate::page::{PageQuery, next_link};
 use crate::project::Project;
 use crate::runtimes::runtime_id;
 use crate::{ApiError, AppState, time};
@@ -68,12 +69,21 @@ impl From<Function> for FunctionBody {
 #[derive(Serialize)]
 struct FunctionList {
     functions: Vec<FunctionBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
 }
 
+/// `?download=true` asks for the package instead of the record.
 #[derive(Deserialize)]
-struct ShowQuery {
+pub(crate) struct DownloadQuery {
     #[serde(default)]
     download: Option<String>,
+}
+
+impl DownloadQuery {
+    pub(crate) fn wants_download(&self) -> bool {
+        self.download.as_deref().is_some_and(truthy)
+    }
 }
 
 /// A function id from the path; anything that is not a UUID names no function.
@@ -107,19 +117,27 @@ async fn create(
     Ok((StatusCode::CREATED, Json(function.into())))
 }
 
-async fn list(State(state): State<AppState>, Project(project): Project) -> Result<Json<FunctionList>, ApiError> {
-    let functions = state.engine.list_functions(&project).await?;
-    Ok(Json(FunctionList { functions: functions.into_iter().map(Into::into).collect() }))
+async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<FunctionList>, ApiError> {
+    let page = query.page(|text| text.parse().ok())?;
+    let limit = page.limit;
+    let listed = state.engine.list_functions(&project, page).await?;
+    let next = limit.and_then(|limit| next_link(&headers, "/v1/functions", &[], limit, &listed));
+    Ok(Json(FunctionList { functions: listed.items.into_iter().map(Into::into).collect(), next }))
 }
 
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
-    Query(query): Query<ShowQuery>,
+    Query(query): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     let id = function_id(&id)?;
-    if query.download.as_deref().is_some_and(truthy) {
+    if query.wants_download() {
         let (function, package) = state.engine.download_function(&project, id).await?;
         let headers = [
             (CONTENT_TYPE, "application/octet-stream".to_owned()),

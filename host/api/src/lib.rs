@@ -4,15 +4,21 @@
 //! One module per resource, each with its request and response types (the only serde types for HTTP in
 //! the code base), and one [`ApiError`] that turns every failure into `{"faultstring": ...}`.
 
+mod aliases;
 mod error;
 mod executions;
 mod form;
 mod functions;
+mod jobs;
 mod json;
+mod page;
 mod project;
 mod root;
 mod runtimes;
+mod target;
 mod time;
+mod versions;
+mod webhooks;
 
 pub use error::ApiError;
 
@@ -37,7 +43,11 @@ pub fn router(state: AppState) -> Router {
         .merge(root::routes())
         .merge(runtimes::routes())
         .merge(functions::routes().layer(DefaultBodyLimit::max(upload_limit)))
+        .merge(versions::routes())
+        .merge(aliases::routes())
         .merge(executions::routes())
+        .merge(jobs::routes())
+        .merge(webhooks::routes())
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

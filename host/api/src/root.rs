@@ -13,9 +13,13 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// The URL clients reached this server by, from the `Host` header.
-fn v1_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}/v1")
+    format!("http://{host}")
+}
+
+fn v1_url(headers: &HeaderMap) -> String {
+    format!("{}/v1", base_url(headers))
 }
 
 async fn versions(headers: HeaderMap) -> Json<Value> {

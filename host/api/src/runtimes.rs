@@ -1,13 +1,14 @@
 //! `/v1/runtimes`: create, list, show, update, delete.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use qinling_core::{NewRuntime, Runtime, RuntimeId, RuntimeKind, RuntimePatch};
 use serde::{Deserialize, Serialize};
 
 use crate::json::ApiJson;
+use crate::page::{PageQuery, next_link};
 use crate::project::Project;
 use crate::{ApiError, AppState, time};
 
@@ -53,6 +54,8 @@ impl From<Runtime> for RuntimeBody {
 #[derive(Serialize)]
 struct RuntimeList {
     runtimes: Vec<RuntimeBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
 }
 
 /// Qinling's client sends `name`, `image`, `is_public` and `trusted`; `kind` is ours and optional.
@@ -115,9 +118,17 @@ async fn create(
     Ok((StatusCode::CREATED, Json(runtime.into())))
 }
 
-async fn list(State(state): State<AppState>, Project(project): Project) -> Result<Json<RuntimeList>, ApiError> {
-    let runtimes = state.engine.list_runtimes(&project).await?;
-    Ok(Json(RuntimeList { runtimes: runtimes.into_iter().map(Into::into).collect() }))
+async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<RuntimeList>, ApiError> {
+    let page = query.page(|text| text.parse().ok())?;
+    let limit = page.limit;
+    let listed = state.engine.list_runtimes(&project, page).await?;
+    let next = limit.and_then(|limit| next_link(&headers, "/v1/runtimes", &[], limit, &listed));
+    Ok(Json(RuntimeList { runtimes: listed.items.into_iter().map(Into::into).collect(), next }))
 }
 
 async fn show(

@@ -31,27 +31,3 @@ pub struct Function {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
-
-/// A validated function, ready to be stored once its package is.
-#[derive(Clone, Debug)]
-pub struct NewFunction {
-    pub name: String,
-    pub description: String,
-    pub runtime_id: RuntimeId,
-    pub code: CodeSource,
-    pub entry: Option<String>,
-    pub limits: Limits,
-    pub package: PackageDigest,
-    pub package_size: u64,
-}
-
-/// A validated partial update: `None` leaves a field as it is. A new package arrives with its new
-/// `code` (which carries the new md5sum).
-#[derive(Clone, Debug, Default)]
-pub struct FunctionPatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub entry: Option<Option<String>>,
-    pub limits: Option<Limits>,
-    pub package: Option<(PackageDigest, u64, CodeSource)>,
-}

@@ -57,6 +57,22 @@ uuid_id!(
     /// Identifies an execution.
     ExecutionId
 );
+uuid_id!(
+    /// Identifies a function version (versions are addressed by number; the id is informational).
+    VersionId
+);
+uuid_id!(
+    /// Identifies an alias (aliases are addressed by name; the id is informational).
+    AliasId
+);
+uuid_id!(
+    /// Identifies a job.
+    JobId
+);
+uuid_id!(
+    /// Identifies a webhook.
+    WebhookId
+);
 
 /// The project (tenant) that owns a resource; `default` when authentication is off.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -17,6 +17,9 @@ pub enum EngineError {
     /// An upload is larger than the operator allows.
     #[error("{0}")]
     TooLarge(String),
+    /// The platform is at capacity (for instance the async queue is full); retrying later may work.
+    #[error("{0}")]
+    Overloaded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An executor failed for reasons that are not the function's.

@@ -1,20 +1,19 @@
-//! Executions: resolve the function, run it on its runtime's executor, check its output, and record the
-//! outcome durably before answering. A function that fails gives a `failed` execution; a platform that
-//! fails gives an `error` one; both are recorded.
+//! Executions: resolve the target, then either run it now (sync: the answer carries the outcome, recorded
+//! durably first) or queue it (async: answered at once with status `running`, run by a queue worker). A
+//! function that fails gives a `failed` execution; a platform that fails gives an `error` one.
 
 use chrono::Utc;
 use qinling_core::{
     ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Executor, Function, FunctionId, ProjectId,
+    ExecutionStatus, Executor, Page, ProjectId, Target,
 };
 
-use crate::{Engine, EngineError, input, validate};
+use crate::resolve::Runnable;
+use crate::{Engine, EngineError, Listed, input, validate};
 
 #[derive(Clone, Debug)]
 pub struct NewExecution {
-    pub function_id: FunctionId,
-    /// 0 means the function's latest code.
-    pub function_version: i64,
+    pub target: Target,
     /// The input as the client sent it: JSON text, or any other text (then passed as a JSON string).
     pub input: Option<String>,
     pub sync: bool,
@@ -22,43 +21,69 @@ pub struct NewExecution {
 }
 
 impl Engine {
-    /// Runs an execution to completion and returns its record.
+    /// Creates an execution: a sync one is run to completion before this returns, an async one is queued.
     pub async fn create_execution(&self, project: &ProjectId, new: NewExecution) -> Result<Execution, EngineError> {
         validate::text("description", &new.description)?;
-        if !new.sync {
-            return Err(EngineError::Invalid(
-                "asynchronous executions (sync: false) are not available on this server yet; use sync: true".into(),
-            ));
-        }
-        let function = self.get_function(project, new.function_id).await?;
-        if new.function_version != 0 {
-            return Err(EngineError::not_found(
-                "function version",
-                format!("{} of function {}", new.function_version, function.id),
-            ));
-        }
-        let runtime = self.get_runtime(project, function.runtime_id).await?;
-        let executor = self.executor_for(&runtime)?;
-
-        let created_at = Utc::now();
-        let request = ExecutionRequest {
-            execution_id: ExecutionId::new(),
-            function_id: function.id,
-            function_version: new.function_version,
-            package: function.package.clone(),
+        let runnable = self.resolve(project, &new.target).await?;
+        self.runtime_executor(project, &runnable).await?;
+        let now = Utc::now();
+        let execution = Execution {
+            id: ExecutionId::new(),
+            project_id: project.clone(),
+            function_id: runnable.function_id,
+            function_version: runnable.version,
+            function_alias: runnable.alias.clone(),
+            description: new.description,
             input: input::normalize(new.input.as_deref()),
-            limits: function.limits,
+            status: ExecutionStatus::Running,
+            sync: new.sync,
+            result: None,
+            created_at: now,
+            updated_at: now,
         };
-        let (status, result, log) = match self.execute_prepared(executor, &function, request.clone()).await {
+        if !new.sync {
+            self.enqueue(&execution).await?;
+            return Ok(execution);
+        }
+        let (execution, log) = self.run(&runnable, execution).await;
+        self.store.record_execution(&execution, &log).await?;
+        Ok(execution)
+    }
+
+    /// The executor for a runnable's runtime, if that runtime can take executions now.
+    pub(crate) async fn runtime_executor(
+        &self,
+        project: &ProjectId,
+        runnable: &Runnable,
+    ) -> Result<&dyn Executor, EngineError> {
+        let runtime = self.get_runtime(project, runnable.runtime_id).await?;
+        self.executor_for(&runtime)
+    }
+
+    /// Runs an accepted execution and returns it finished, with its log. Never fails: whatever goes wrong
+    /// is the execution's outcome.
+    pub(crate) async fn run(&self, runnable: &Runnable, mut execution: Execution) -> (Execution, String) {
+        let request = ExecutionRequest {
+            execution_id: execution.id,
+            function_id: runnable.function_id,
+            function_version: runnable.version,
+            package: runnable.package.clone(),
+            input: execution.input.clone(),
+            limits: runnable.limits,
+        };
+        let outcome = match self.runtime_executor(&execution.project_id, runnable).await {
+            Ok(executor) => self.execute_prepared(executor, request).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let (status, result, log) = match outcome {
             Ok(ExecutionOutcome { output, duration, log }) => {
-                let output = output.and_then(|text| input::check_output(&text).map(|()| text));
-                match output {
+                match output.and_then(|text| input::check_output(&text).map(|()| text)) {
                     Ok(text) => (ExecutionStatus::Success, ExecutionResult { output: text, duration }, log),
                     Err(message) => (ExecutionStatus::Failed, ExecutionResult { output: message, duration }, log),
                 }
             }
             Err(e) => {
-                tracing::error!(function = %function.id, error = %e, "execution could not run");
+                tracing::error!(execution = %execution.id, error = %e, "execution could not run");
                 let message = format!("the platform could not run the function: {e}");
                 (
                     ExecutionStatus::Error,
@@ -67,22 +92,10 @@ impl Engine {
                 )
             }
         };
-        let execution = Execution {
-            id: request.execution_id,
-            project_id: project.clone(),
-            function_id: function.id,
-            function_version: new.function_version,
-            function_alias: None,
-            description: new.description,
-            input: request.input,
-            status,
-            sync: true,
-            result: Some(result),
-            created_at,
-            updated_at: Utc::now(),
-        };
-        self.store.record_execution(&execution, &log).await?;
-        Ok(execution)
+        execution.status = status;
+        execution.result = Some(result);
+        execution.updated_at = Utc::now();
+        (execution, log)
     }
 
     /// Executes, preparing the package first if the executor no longer holds it (after a restart whose
@@ -90,7 +103,6 @@ impl Engine {
     async fn execute_prepared(
         &self,
         executor: &dyn Executor,
-        function: &Function,
         request: ExecutionRequest,
     ) -> Result<ExecutionOutcome, ExecuteError> {
         match executor.execute(request.clone()).await {
@@ -102,7 +114,7 @@ impl Engine {
                     .await
                     .map_err(|e| ExecuteError::Internal(e.to_string()))?
                     .ok_or_else(|| {
-                        ExecuteError::Internal(format!("package {digest} of function {} is missing", function.id))
+                        ExecuteError::Internal(format!("package {digest} is missing from the object store"))
                     })?;
                 executor.prepare(&digest, package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
                 executor.execute(request).await
@@ -115,12 +127,22 @@ impl Engine {
         self.store.get_execution(project, id).await?.ok_or_else(|| EngineError::not_found("execution", id))
     }
 
+    /// A page of executions, newest first. Without a limit, a page holds at most
+    /// [`crate::DEFAULT_EXECUTION_PAGE`] executions.
     pub async fn list_executions(
         &self,
         project: &ProjectId,
         filter: &ExecutionFilter,
-    ) -> Result<Vec<Execution>, EngineError> {
-        Ok(self.store.list_executions(project, filter).await?)
+        mut page: Page<ExecutionId>,
+    ) -> Result<Listed<Execution>, EngineError> {
+        if let Some(marker) = page.marker {
+            self.get_execution(project, marker)
+                .await
+                .map_err(|_| EngineError::Invalid(format!("marker {marker} is not an execution")))?;
+        }
+        page.limit = Some(page.limit.unwrap_or(crate::DEFAULT_EXECUTION_PAGE));
+        let items = self.store.list_executions(project, filter, &page).await?;
+        Ok(Listed::page(&page, items, |e| e.id.to_string()))
     }
 
     pub async fn execution_log(&self, project: &ProjectId, id: ExecutionId) -> Result<String, EngineError> {

@@ -6,11 +6,12 @@ use bytes::Bytes;
 use chrono::Utc;
 use md5::{Digest, Md5};
 use qinling_core::{
-    CodeSource, Executor, Function, FunctionId, PackageDigest, PrepareError, ProjectId, RequestedLimits, Runtime,
+    CodeSource, Executor, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId, RequestedLimits, Runtime,
     RuntimeId, RuntimeKind, RuntimeStatus,
 };
+use qinling_store::Users;
 
-use crate::{Engine, EngineError, validate};
+use crate::{Engine, EngineError, Listed, validate};
 
 /// Where the code of a new or updated function comes from (Qinling's `code` field).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,8 +106,18 @@ impl Engine {
         self.store.get_function(project, id).await?.ok_or_else(|| EngineError::not_found("function", id))
     }
 
-    pub async fn list_functions(&self, project: &ProjectId) -> Result<Vec<Function>, EngineError> {
-        Ok(self.store.list_functions(project).await?)
+    pub async fn list_functions(
+        &self,
+        project: &ProjectId,
+        page: Page<FunctionId>,
+    ) -> Result<Listed<Function>, EngineError> {
+        if let Some(marker) = page.marker {
+            self.get_function(project, marker)
+                .await
+                .map_err(|_| EngineError::Invalid(format!("marker {marker} is not a function")))?;
+        }
+        let items = self.store.list_functions(project, &page).await?;
+        Ok(Listed::page(&page, items, |function| function.id.to_string()))
     }
 
     /// The function and the package it was created or last updated with.
@@ -116,10 +127,17 @@ impl Engine {
         id: FunctionId,
     ) -> Result<(Function, Bytes), EngineError> {
         let function = self.get_function(project, id).await?;
-        let package = self.store.packages().get(&function.package).await?.ok_or_else(|| {
-            EngineError::Internal(format!("the package of function {id} is missing from the object store"))
-        })?;
+        let package = self.package(&function.package).await?;
         Ok((function, package))
+    }
+
+    /// A stored package, which must be there since a record refers to it.
+    pub(crate) async fn package(&self, digest: &PackageDigest) -> Result<Bytes, EngineError> {
+        self.store
+            .packages()
+            .get(digest)
+            .await?
+            .ok_or_else(|| EngineError::Internal(format!("package {digest} is missing from the object store")))
     }
 
     /// Updates a function. A new package is checked and prepared first: if anything fails, the function
@@ -178,19 +196,24 @@ impl Engine {
         result
     }
 
+    /// Deletes a function with its versions, unless a job, webhook or alias still uses it.
     pub async fn delete_function(&self, project: &ProjectId, id: FunctionId) -> Result<(), EngineError> {
         let function = self.get_function(project, id).await?;
+        let versions = self.store.list_versions(project, id).await?;
         match self.store.delete_function(project, id).await? {
             Ok(true) => {}
             Ok(false) => return Err(EngineError::not_found("function", id)),
             Err(users) => {
                 return Err(EngineError::Conflict(format!(
-                    "function {id} is still used by {} job(s), {} webhook(s) and {} alias(es); delete them first",
-                    users.jobs, users.webhooks, users.aliases
+                    "function {id} is still used by {}; delete them first",
+                    describe_users(&users)
                 )));
             }
         }
         self.discard_package_if_unused(&function.package).await;
+        for version in versions {
+            self.discard_package_if_unused(&version.package).await;
+        }
         tracing::info!(function = %id, "function deleted");
         Ok(())
     }
@@ -249,7 +272,7 @@ impl Engine {
 
     /// Deletes a package and what executors cached for it, once nothing refers to it. Failures are
     /// logged, not returned: the operation that made the package obsolete has already succeeded.
-    async fn discard_package_if_unused(&self, digest: &PackageDigest) {
+    pub(crate) async fn discard_package_if_unused(&self, digest: &PackageDigest) {
         match self.store.package_in_use(digest).await {
             Ok(true) => {}
             Ok(false) => {
@@ -261,6 +284,16 @@ impl Engine {
             Err(e) => tracing::warn!(package = %digest, error = %e, "cannot tell whether a package is still used"),
         }
     }
+}
+
+/// "2 job(s) and 1 alias(es)": what still uses a resource, for a refusal message.
+pub(crate) fn describe_users(users: &Users) -> String {
+    let parts: Vec<String> = [(users.jobs, "job(s)"), (users.webhooks, "webhook(s)"), (users.aliases, "alias(es)")]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    parts.join(" and ")
 }
 
 /// The MD5 a code request expects, refusing the sources this server cannot serve.

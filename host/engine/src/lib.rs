@@ -2,38 +2,75 @@
 //! executors.
 //!
 //! The engine decides *what* happens: which runtime a function may use, whether a package is acceptable
-//! (by asking its executor to prepare it), what an execution's input and outcome are, what may be deleted.
-//! It reaches the Wasm host only through `Arc<dyn qinling_core::Executor>`, and knows no HTTP.
+//! (by asking its executor to prepare it), what an execution runs and what came of it, when a job fires,
+//! what may be deleted. Its background tasks ([`Engine::start_background`]) run the async queue and the
+//! job scheduler. It reaches the Wasm host only through `Arc<dyn qinling_core::Executor>`, and knows no
+//! HTTP.
 
+mod aliases;
 mod error;
 mod executions;
 mod functions;
 mod input;
+mod jobs;
+mod listed;
+mod queue;
+mod resolve;
 mod runtimes;
+mod schedule;
 mod validate;
+mod versions;
+mod webhooks;
 
+pub use aliases::{AliasUpdate, NewAlias};
 pub use error::EngineError;
 pub use executions::NewExecution;
 pub use functions::{CodeRequest, FunctionRequest, FunctionUpdate};
+pub use jobs::{JobUpdate, NewJob};
+pub use listed::Listed;
+pub use queue::Background;
+pub use webhooks::WebhookUpdate;
 
 use std::sync::Arc;
 
 use qinling_core::{Executor, OperatorLimits};
 use qinling_store::Store;
 
+use queue::Signals;
+
 /// Default largest package accepted at upload.
 pub const DEFAULT_MAX_PACKAGE_SIZE: usize = 50 * 1024 * 1024;
+/// Default most versions a function may have (Qinling's limit).
+pub const DEFAULT_MAX_VERSIONS: i64 = 10;
+/// Default most async executions waiting in the queue; beyond it, new ones are refused (HTTP 429).
+pub const DEFAULT_QUEUE_CAPACITY: i64 = 10_000;
+/// Default number of async executions run at once by this process.
+pub const DEFAULT_ASYNC_WORKERS: usize = 16;
+/// Executions per page when a listing gives no limit.
+pub const DEFAULT_EXECUTION_PAGE: usize = 1000;
 
 /// The operator's settings the engine enforces.
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
     pub limits: OperatorLimits,
     pub max_package_size: usize,
+    pub max_versions: i64,
+    pub queue_capacity: i64,
+    pub async_workers: usize,
+    /// Accept 6-field cron patterns with a seconds field (for tests and demos; Qinling's are 5-field).
+    pub job_seconds: bool,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        Self { limits: OperatorLimits::default(), max_package_size: DEFAULT_MAX_PACKAGE_SIZE }
+        Self {
+            limits: OperatorLimits::default(),
+            max_package_size: DEFAULT_MAX_PACKAGE_SIZE,
+            max_versions: DEFAULT_MAX_VERSIONS,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            async_workers: DEFAULT_ASYNC_WORKERS,
+            job_seconds: false,
+        }
     }
 }
 
@@ -42,11 +79,12 @@ pub struct Engine {
     store: Store,
     wasm: Arc<dyn Executor>,
     settings: EngineSettings,
+    signals: Arc<Signals>,
 }
 
 impl Engine {
     pub fn new(store: Store, wasm: Arc<dyn Executor>, settings: EngineSettings) -> Self {
-        Self { store, wasm, settings }
+        Self { store, wasm, settings, signals: Signals::new() }
     }
 
     pub fn settings(&self) -> &EngineSettings {

@@ -2,9 +2,9 @@
 //! orchestrator, which this server does not have yet.
 
 use chrono::Utc;
-use qinling_core::{NewRuntime, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimePatch, RuntimeStatus};
+use qinling_core::{NewRuntime, Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimePatch, RuntimeStatus};
 
-use crate::{Engine, EngineError, validate};
+use crate::{Engine, EngineError, Listed, validate};
 
 impl Engine {
     pub async fn create_runtime(&self, project: &ProjectId, new: NewRuntime) -> Result<Runtime, EngineError> {
@@ -44,8 +44,18 @@ impl Engine {
         self.store.get_runtime(project, id).await?.ok_or_else(|| EngineError::not_found("runtime", id))
     }
 
-    pub async fn list_runtimes(&self, project: &ProjectId) -> Result<Vec<Runtime>, EngineError> {
-        Ok(self.store.list_runtimes(project).await?)
+    pub async fn list_runtimes(
+        &self,
+        project: &ProjectId,
+        page: Page<RuntimeId>,
+    ) -> Result<Listed<Runtime>, EngineError> {
+        if let Some(marker) = page.marker {
+            self.get_runtime(project, marker)
+                .await
+                .map_err(|_| EngineError::Invalid(format!("marker {marker} is not a runtime")))?;
+        }
+        let items = self.store.list_runtimes(project, &page).await?;
+        Ok(Listed::page(&page, items, |runtime| runtime.id.to_string()))
     }
 
     pub async fn update_runtime(

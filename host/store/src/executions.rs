@@ -2,60 +2,107 @@
 
 use std::time::Duration;
 
-use qinling_core::{Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, ProjectId};
-use sqlx::sqlite::SqliteRow;
+use qinling_core::{
+    Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId, Timestamp,
+};
+use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 
 use crate::rows::{self, get};
 use crate::{Store, StoreError};
 
 const TABLE: &str = "executions";
 
-/// `SELECT <every column but logs> FROM executions <rest>`, as one literal.
-macro_rules! select {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, project_id, function_id, function_version, function_alias, description, input, status, \
-             sync, result_output, result_duration, created_at, updated_at FROM executions ",
-            $rest
-        )
+/// `<every column but logs>` of executions, as one literal.
+macro_rules! columns {
+    () => {
+        "id, project_id, function_id, function_version, function_alias, description, input, status, sync, \
+         result_output, result_duration, created_at, updated_at"
     };
 }
 
 impl Store {
-    /// Records an execution with its log and counts it against its function, in one transaction.
+    /// Records a finished (sync) execution with its log and counts it against its function or version,
+    /// in one transaction.
     pub async fn record_execution(&self, execution: &Execution, log: &str) -> Result<(), StoreError> {
         let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(
-            "INSERT INTO executions (id, project_id, function_id, function_version, function_alias, description, \
-             input, status, sync, result_output, result_duration, logs, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(execution.id.to_string())
-        .bind(execution.project_id.as_str())
-        .bind(execution.function_id.to_string())
-        .bind(execution.function_version)
-        .bind(&execution.function_alias)
-        .bind(&execution.description)
-        .bind(&execution.input)
-        .bind(execution.status.as_str())
-        .bind(execution.sync)
-        .bind(execution.result.as_ref().map(|r| r.output.as_str()))
-        .bind(execution.result.as_ref().map(|r| r.duration.as_secs_f64()))
-        .bind(log)
-        .bind(execution.created_at)
-        .bind(execution.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE functions SET count = count + 1 WHERE id = $1")
-            .bind(execution.function_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        insert(execution, log).execute(&mut *tx).await?;
+        count_execution(&mut tx, execution).await?;
         tx.commit().await?;
         Ok(())
     }
 
+    /// Queues an accepted async execution (status `running`, unclaimed).
+    pub async fn enqueue_execution(&self, execution: &Execution) -> Result<(), StoreError> {
+        insert(execution, "").execute(&self.db).await?;
+        Ok(())
+    }
+
+    /// How many executions wait in the async queue.
+    pub async fn queued_executions(&self) -> Result<i64, StoreError> {
+        let queued =
+            sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE status = 'running' AND claimed_by IS NULL")
+                .fetch_one(&self.db)
+                .await?;
+        Ok(queued)
+    }
+
+    /// Claims the oldest queued execution for `worker`, atomically: no two claims get the same one.
+    pub async fn claim_queued_execution(&self, worker: &str, now: Timestamp) -> Result<Option<Execution>, StoreError> {
+        let row = sqlx::query(concat!(
+            "UPDATE executions SET claimed_by = $1, claimed_at = $2 WHERE id = (SELECT id FROM executions \
+             WHERE status = 'running' AND claimed_by IS NULL ORDER BY created_at LIMIT 1) RETURNING ",
+            columns!()
+        ))
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(&self.db)
+        .await?;
+        row.as_ref().map(execution_from_row).transpose()
+    }
+
+    /// Records the outcome of a claimed execution and counts it, in one transaction.
+    pub async fn finish_execution(&self, execution: &Execution, log: &str) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "UPDATE executions SET status = $1, result_output = $2, result_duration = $3, logs = $4, updated_at = $5 \
+             WHERE id = $6",
+        )
+        .bind(execution.status.as_str())
+        .bind(execution.result.as_ref().map(|r| r.output.as_str()))
+        .bind(execution.result.as_ref().map(|r| r.duration.as_secs_f64()))
+        .bind(log)
+        .bind(execution.updated_at)
+        .bind(execution.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        count_execution(&mut tx, execution).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks as `error` the executions claimed before `claimed_before` that never finished: their
+    /// server process died. Returns how many there were.
+    pub async fn fail_abandoned_executions(
+        &self,
+        claimed_before: Timestamp,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE executions SET status = 'error', result_output = $1, result_duration = 0, updated_at = $2 \
+             WHERE status = 'running' AND claimed_by IS NOT NULL AND claimed_at < $3",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(claimed_before)
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn get_execution(&self, project: &ProjectId, id: ExecutionId) -> Result<Option<Execution>, StoreError> {
-        let row = sqlx::query(select!("WHERE id = $1 AND project_id = $2"))
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM executions WHERE id = $1 AND project_id = $2"))
             .bind(id.to_string())
             .bind(project.as_str())
             .fetch_optional(&self.db)
@@ -63,19 +110,26 @@ impl Store {
         row.as_ref().map(execution_from_row).transpose()
     }
 
-    /// Executions of a project, oldest first, narrowed by `filter`.
+    /// A page of a project's executions, newest first, narrowed by `filter`.
     pub async fn list_executions(
         &self,
         project: &ProjectId,
         filter: &ExecutionFilter,
+        page: &Page<ExecutionId>,
     ) -> Result<Vec<Execution>, StoreError> {
-        let rows = sqlx::query(select!(
-            "WHERE project_id = $1 AND ($2 IS NULL OR function_id = $2) AND ($3 IS NULL OR status = $3) \
-             ORDER BY created_at, id"
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM executions WHERE project_id = $1 AND ($2 IS NULL OR function_id = $2) \
+             AND ($3 IS NULL OR status = $3) \
+             AND ($4 IS NULL OR (created_at, id) < (SELECT created_at, id FROM executions WHERE id = $4)) \
+             ORDER BY created_at DESC, id DESC LIMIT $5"
         ))
         .bind(project.as_str())
         .bind(filter.function_id.map(|id| id.to_string()))
         .bind(filter.status.map(ExecutionStatus::as_str))
+        .bind(page.marker.map(|id| id.to_string()))
+        .bind(page.fetch_limit())
         .fetch_all(&self.db)
         .await?;
         rows.iter().map(execution_from_row).collect()
@@ -100,6 +154,46 @@ impl Store {
             .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+pub(crate) fn insert<'q>(execution: &'q Execution, log: &'q str) -> sqlx::query::Query<'q, Sqlite, SqliteArguments> {
+    sqlx::query(
+        "INSERT INTO executions (id, project_id, function_id, function_version, function_alias, description, \
+         input, status, sync, result_output, result_duration, logs, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(execution.id.to_string())
+    .bind(execution.project_id.as_str())
+    .bind(execution.function_id.to_string())
+    .bind(execution.function_version)
+    .bind(execution.function_alias.as_deref())
+    .bind(execution.description.as_str())
+    .bind(execution.input.as_str())
+    .bind(execution.status.as_str())
+    .bind(execution.sync)
+    .bind(execution.result.as_ref().map(|r| r.output.as_str()))
+    .bind(execution.result.as_ref().map(|r| r.duration.as_secs_f64()))
+    .bind(log)
+    .bind(execution.created_at)
+    .bind(execution.updated_at)
+}
+
+/// Counts an execution against what ran: the version it named, or the function's latest code.
+async fn count_execution(tx: &mut sqlx::Transaction<'_, Sqlite>, execution: &Execution) -> Result<(), StoreError> {
+    let function_id = execution.function_id.to_string();
+    if execution.function_version > 0 {
+        sqlx::query("UPDATE function_versions SET count = count + 1 WHERE function_id = $1 AND version_number = $2")
+            .bind(function_id)
+            .bind(execution.function_version)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query("UPDATE functions SET count = count + 1 WHERE id = $1")
+            .bind(function_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn execution_from_row(row: &SqliteRow) -> Result<Execution, StoreError> {
@@ -137,8 +231,9 @@ mod tests {
     use super::*;
     use crate::testing::{function, store};
 
-    fn finished(function: &Function, status: ExecutionStatus) -> Execution {
+    fn execution(function: &Function, status: ExecutionStatus) -> Execution {
         let now = Utc::now();
+        let finished = status != ExecutionStatus::Running;
         Execution {
             id: ExecutionId::new(),
             project_id: function.project_id.clone(),
@@ -148,8 +243,9 @@ mod tests {
             description: String::new(),
             input: r#"{"text":"a b"}"#.into(),
             status,
-            sync: true,
-            result: Some(ExecutionResult { output: r#"{"words":2}"#.into(), duration: Duration::from_micros(1500) }),
+            sync: finished,
+            result: finished
+                .then(|| ExecutionResult { output: r#"{"words":2}"#.into(), duration: Duration::from_micros(1500) }),
             created_at: now,
             updated_at: now,
         }
@@ -159,7 +255,7 @@ mod tests {
     async fn a_recorded_execution_reads_back_with_its_log_and_counts() {
         let (store, _dir) = store().await;
         let function = function(&store).await;
-        let execution = finished(&function, ExecutionStatus::Success);
+        let execution = execution(&function, ExecutionStatus::Success);
         store.record_execution(&execution, "hello\n").await.unwrap();
         let project = &function.project_id;
         assert_eq!(store.get_execution(project, execution.id).await.unwrap(), Some(execution.clone()));
@@ -168,23 +264,63 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn listings_filter_by_function_and_status() {
+    async fn listings_filter_and_page_newest_first() {
         let (store, _dir) = store().await;
         let function = function(&store).await;
-        let ok = finished(&function, ExecutionStatus::Success);
-        let failed = finished(&function, ExecutionStatus::Failed);
+        let ok = execution(&function, ExecutionStatus::Success);
+        let mut failed = execution(&function, ExecutionStatus::Failed);
+        failed.created_at = ok.created_at + chrono::Duration::milliseconds(1);
         store.record_execution(&ok, "").await.unwrap();
         store.record_execution(&failed, "").await.unwrap();
         let project = &function.project_id;
-        let all = store.list_executions(project, &ExecutionFilter::default()).await.unwrap();
-        assert_eq!(all.len(), 2);
+        let all = store.list_executions(project, &ExecutionFilter::default(), &Page::all()).await.unwrap();
+        assert_eq!(all, vec![failed.clone(), ok.clone()]);
+        let first = Page { limit: Some(1), marker: None };
+        let listed = store.list_executions(project, &ExecutionFilter::default(), &first).await.unwrap();
+        assert_eq!(listed, vec![failed.clone(), ok.clone()], "one more than the limit tells a next page exists");
+        let second = Page { limit: Some(1), marker: Some(failed.id) };
+        assert_eq!(
+            store.list_executions(project, &ExecutionFilter::default(), &second).await.unwrap(),
+            vec![ok.clone()]
+        );
         let only_failed = ExecutionFilter { status: Some(ExecutionStatus::Failed), ..Default::default() };
-        assert_eq!(store.list_executions(project, &only_failed).await.unwrap(), vec![failed.clone()]);
+        assert_eq!(store.list_executions(project, &only_failed, &Page::all()).await.unwrap(), vec![failed.clone()]);
         let other_function =
             ExecutionFilter { function_id: Some(qinling_core::FunctionId::new()), ..Default::default() };
-        assert!(store.list_executions(project, &other_function).await.unwrap().is_empty());
+        assert!(store.list_executions(project, &other_function, &Page::all()).await.unwrap().is_empty());
         assert!(store.delete_execution(project, ok.id).await.unwrap());
         assert!(!store.delete_execution(project, ok.id).await.unwrap());
         assert_eq!(store.execution_log(project, ok.id).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn queued_executions_are_claimed_once_oldest_first() {
+        let (store, _dir) = store().await;
+        let function = function(&store).await;
+        let first = execution(&function, ExecutionStatus::Running);
+        let mut second = execution(&function, ExecutionStatus::Running);
+        second.created_at = first.created_at + chrono::Duration::milliseconds(1);
+        store.enqueue_execution(&second).await.unwrap();
+        store.enqueue_execution(&first).await.unwrap();
+        assert_eq!(store.queued_executions().await.unwrap(), 2);
+        let now = Utc::now();
+        assert_eq!(store.claim_queued_execution("a", now).await.unwrap().map(|e| e.id), Some(first.id));
+        assert_eq!(store.claim_queued_execution("b", now).await.unwrap().map(|e| e.id), Some(second.id));
+        assert_eq!(store.claim_queued_execution("a", now).await.unwrap(), None);
+        assert_eq!(store.queued_executions().await.unwrap(), 0);
+
+        let mut done = first.clone();
+        done.status = ExecutionStatus::Success;
+        done.result = Some(ExecutionResult { output: "1".into(), duration: Duration::from_millis(2) });
+        store.finish_execution(&done, "log").await.unwrap();
+        let project = &function.project_id;
+        assert_eq!(store.get_execution(project, first.id).await.unwrap().unwrap().status, ExecutionStatus::Success);
+        assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 1);
+
+        let abandoned = store.fail_abandoned_executions(Utc::now(), "the server stopped", Utc::now()).await.unwrap();
+        assert_eq!(abandoned, 1, "only the claimed, unfinished one");
+        let second = store.get_execution(project, second.id).await.unwrap().unwrap();
+        assert_eq!(second.status, ExecutionStatus::Error);
+        assert_eq!(second.result.unwrap().output, "the server stopped");
     }
 }

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use qinling_core::{CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId};
+use qinling_core::{CodeSource, Function, FunctionId, Limits, PackageDigest, Page, ProjectId};
 use sqlx::sqlite::SqliteRow;
 
 use crate::rows::{self, get};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Users};
 
 const TABLE: &str = "functions";
 
@@ -20,20 +20,6 @@ macro_rules! select {
             $rest
         )
     };
-}
-
-/// What still refers to a function, and so prevents its deletion.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FunctionUsers {
-    pub jobs: i64,
-    pub webhooks: i64,
-    pub aliases: i64,
-}
-
-impl FunctionUsers {
-    pub fn any(&self) -> bool {
-        self.jobs + self.webhooks + self.aliases > 0
-    }
 }
 
 impl Store {
@@ -66,17 +52,23 @@ impl Store {
     }
 
     pub async fn get_function(&self, project: &ProjectId, id: FunctionId) -> Result<Option<Function>, StoreError> {
-        let row = sqlx::query(select!("WHERE id = $1 AND project_id = $2"))
-            .bind(id.to_string())
-            .bind(project.as_str())
-            .fetch_optional(&self.db)
-            .await?;
-        row.as_ref().map(function_from_row).transpose()
+        let mut connection = self.db.acquire().await?;
+        function_in(&mut connection, project, id).await
     }
 
-    pub async fn list_functions(&self, project: &ProjectId) -> Result<Vec<Function>, StoreError> {
-        let rows = sqlx::query(select!("WHERE project_id = $1 ORDER BY created_at, id"))
-            .bind(project.as_str())
+    /// A page of a project's functions, newest first.
+    pub async fn list_functions(
+        &self,
+        project: &ProjectId,
+        page: &Page<FunctionId>,
+    ) -> Result<Vec<Function>, StoreError> {
+        let rows = sqlx::query(select!(
+            "WHERE project_id = $1 AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM functions WHERE id = $2)) \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(project.as_str())
+        .bind(page.marker.map(|id| id.to_string()))
+        .bind(page.fetch_limit())
             .fetch_all(&self.db)
             .await?;
         rows.iter().map(function_from_row).collect()
@@ -113,11 +105,11 @@ impl Store {
         &self,
         project: &ProjectId,
         id: FunctionId,
-    ) -> Result<Result<bool, FunctionUsers>, StoreError> {
+    ) -> Result<Result<bool, Users>, StoreError> {
         let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
         let id = id.to_string();
         let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(id.clone());
-        let users = FunctionUsers {
+        let users = Users {
             jobs: count("SELECT COUNT(*) FROM jobs WHERE function_id = $1 AND status IN ('running', 'paused')")
                 .fetch_one(&mut *tx)
                 .await?,
@@ -147,6 +139,20 @@ impl Store {
         .await?;
         Ok(in_use)
     }
+}
+
+/// [`Store::get_function`] on a given connection (inside a transaction).
+pub(crate) async fn function_in(
+    connection: &mut sqlx::SqliteConnection,
+    project: &ProjectId,
+    id: FunctionId,
+) -> Result<Option<Function>, StoreError> {
+    let row = sqlx::query(select!("WHERE id = $1 AND project_id = $2"))
+        .bind(id.to_string())
+        .bind(project.as_str())
+        .fetch_optional(connection)
+        .await?;
+    row.as_ref().map(function_from_row).transpose()
 }
 
 fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
@@ -199,8 +205,8 @@ pub(crate) mod tests {
         function.limits.timeout = Duration::from_secs(60);
         function.package = PackageDigest::of(b"new package");
         assert!(store.update_function(&function).await.unwrap());
-        assert_eq!(store.list_functions(&project).await.unwrap(), vec![function.clone()]);
-        assert!(store.list_functions(&ProjectId::new("other")).await.unwrap().is_empty());
+        assert_eq!(store.list_functions(&project, &Page::all()).await.unwrap(), vec![function.clone()]);
+        assert!(store.list_functions(&ProjectId::new("other"), &Page::all()).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -5,21 +5,39 @@
 //! `$n` placeholders and checked at run time (`query` + row mapping in each module), so that the same text
 //! can serve PostgreSQL later.
 
+mod aliases;
 mod db;
 mod error;
 mod executions;
 mod functions;
+mod jobs;
 mod packages;
 mod rows;
 mod runtimes;
+mod versions;
+mod webhooks;
 
 pub use error::StoreError;
-pub use functions::FunctionUsers;
 pub use packages::PackageStore;
+pub use versions::VersionRefusal;
 
 use std::path::Path;
 
 use sqlx::SqlitePool;
+
+/// What still refers to a function, a version or an alias, and so prevents its deletion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Users {
+    pub jobs: i64,
+    pub webhooks: i64,
+    pub aliases: i64,
+}
+
+impl Users {
+    pub fn any(&self) -> bool {
+        self.jobs + self.webhooks + self.aliases > 0
+    }
+}
 
 /// The records and the packages of one Qinling installation.
 #[derive(Clone)]

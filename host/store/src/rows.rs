@@ -6,6 +6,8 @@ use std::str::FromStr;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use qinling_core::Target;
+
 use crate::StoreError;
 
 /// Reads column `column` of `row` as `T`.
@@ -30,4 +32,23 @@ pub(crate) fn parse<T>(
 /// Parses an id column with its `FromStr`.
 pub(crate) fn id<T: FromStr>(row: &SqliteRow, table: &'static str, column: &str) -> Result<T, StoreError> {
     parse(row, table, column, |text| text.parse().ok())
+}
+
+/// Reads the target columns (`function_id`, `function_version`, `function_alias`) of a job or webhook.
+pub(crate) fn target(row: &SqliteRow, table: &'static str) -> Result<Target, StoreError> {
+    if let Some(alias) = get::<Option<String>>(row, table, "function_alias")? {
+        return Ok(Target::Alias(alias));
+    }
+    Ok(Target::Function {
+        id: id(row, table, "function_id")?,
+        version: get::<Option<i64>>(row, table, "function_version")?.unwrap_or(0),
+    })
+}
+
+/// The target as its three columns: function id, version, alias.
+pub(crate) fn target_columns(target: &Target) -> (Option<String>, Option<i64>, Option<String>) {
+    match target {
+        Target::Function { id, version } => (Some(id.to_string()), Some(*version), None),
+        Target::Alias(name) => (None, None, Some(name.clone())),
+    }
 }

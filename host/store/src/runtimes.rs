@@ -1,6 +1,6 @@
 //! Runtime records.
 
-use qinling_core::{ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimeStatus};
+use qinling_core::{Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimeStatus};
 use sqlx::sqlite::SqliteRow;
 
 use crate::rows::{self, get};
@@ -50,9 +50,15 @@ impl Store {
         row.as_ref().map(runtime_from_row).transpose()
     }
 
-    pub async fn list_runtimes(&self, project: &ProjectId) -> Result<Vec<Runtime>, StoreError> {
-        let rows = sqlx::query(select!("WHERE project_id = $1 ORDER BY created_at, id"))
-            .bind(project.as_str())
+    /// A page of a project's runtimes, newest first.
+    pub async fn list_runtimes(&self, project: &ProjectId, page: &Page<RuntimeId>) -> Result<Vec<Runtime>, StoreError> {
+        let rows = sqlx::query(select!(
+            "WHERE project_id = $1 AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM runtimes WHERE id = $2)) \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(project.as_str())
+        .bind(page.marker.map(|id| id.to_string()))
+        .bind(page.fetch_limit())
             .fetch_all(&self.db)
             .await?;
         rows.iter().map(runtime_from_row).collect()
@@ -126,10 +132,10 @@ mod tests {
         let runtime = runtime(&project);
         store.insert_runtime(&runtime).await.unwrap();
         assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap(), Some(runtime.clone()));
-        assert_eq!(store.list_runtimes(&project).await.unwrap(), vec![runtime.clone()]);
+        assert_eq!(store.list_runtimes(&project, &Page::all()).await.unwrap(), vec![runtime.clone()]);
         let other = ProjectId::new("other");
         assert_eq!(store.get_runtime(&other, runtime.id).await.unwrap(), None);
-        assert!(store.list_runtimes(&other).await.unwrap().is_empty());
+        assert!(store.list_runtimes(&other, &Page::all()).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -90,6 +90,11 @@ impl Server {
         self.log()
     }
 
+    /// Kills the server with SIGKILL (no chance to clean up) and waits for it to be gone.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
     /// Everything the server wrote to stderr so far.
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
@@ -165,6 +170,20 @@ impl Server {
         let (status, body) = self.post("/v1/executions", json!({"function_id": function, "input": input})).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
+    }
+
+    /// Polls an execution until it leaves `running` (or fails the test after `within`), and returns it.
+    pub async fn wait_for_execution(&self, execution: &str, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let (status, body) = self.get(&format!("/v1/executions/{execution}")).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if body["status"] != "running" {
+                return body;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "execution still running after {within:?}: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The log of an execution, checking that it is served as text.

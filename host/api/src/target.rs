@@ -1,0 +1,51 @@
+//! The target fields Qinling's executions, jobs and webhooks share: `function_id` with an optional
+//! `function_version`, or `function_alias`.
+
+use qinling_core::Target;
+use serde::Deserialize;
+
+use crate::ApiError;
+use crate::functions::function_id;
+
+#[derive(Deserialize, Default)]
+pub(crate) struct TargetFields {
+    #[serde(default)]
+    pub(crate) function_id: Option<String>,
+    #[serde(default)]
+    pub(crate) function_version: Option<i64>,
+    #[serde(default)]
+    pub(crate) function_alias: Option<String>,
+}
+
+impl TargetFields {
+    /// The target named, if any field names one.
+    pub(crate) fn target(&self) -> Result<Option<Target>, ApiError> {
+        match (&self.function_id, &self.function_alias) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request("give either function_id or function_alias, not both")),
+            (Some(id), None) => {
+                Ok(Some(Target::Function { id: function_id(id)?, version: self.function_version.unwrap_or(0) }))
+            }
+            (None, Some(_)) if self.function_version.unwrap_or(0) != 0 => Err(ApiError::bad_request(
+                "function_version cannot be given with function_alias: the alias names the version",
+            )),
+            (None, Some(alias)) => Ok(Some(Target::Alias(alias.clone()))),
+            (None, None) if self.function_version.unwrap_or(0) != 0 => {
+                Err(ApiError::bad_request("function_version needs a function_id"))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The target, which must be given.
+    pub(crate) fn required(&self) -> Result<Target, ApiError> {
+        self.target()?.ok_or_else(|| ApiError::bad_request("either function_id or function_alias is required"))
+    }
+}
+
+/// The target as Qinling's three fields: function id, version, alias.
+pub(crate) fn fields(target: &Target) -> (Option<String>, Option<i64>, Option<String>) {
+    match target {
+        Target::Function { id, version } => (Some(id.to_string()), Some(*version), None),
+        Target::Alias(name) => (None, None, Some(name.clone())),
+    }
+}

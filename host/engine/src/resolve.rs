@@ -1,0 +1,73 @@
+//! Resolving what to run: a target (function at a version, or alias) becomes the exact code and limits
+//! of one execution. An alias is looked up each time, so changing it redirects later executions.
+
+use qinling_core::{Function, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Target};
+
+use crate::{Engine, EngineError};
+
+/// Everything an execution needs to know about the code it runs.
+#[derive(Clone, Debug)]
+pub(crate) struct Runnable {
+    pub(crate) function_id: FunctionId,
+    pub(crate) version: i64,
+    pub(crate) alias: Option<String>,
+    pub(crate) runtime_id: RuntimeId,
+    pub(crate) package: PackageDigest,
+    pub(crate) limits: Limits,
+}
+
+impl Runnable {
+    fn latest(function: Function, alias: Option<String>) -> Self {
+        Self {
+            function_id: function.id,
+            version: 0,
+            alias,
+            runtime_id: function.runtime_id,
+            package: function.package,
+            limits: function.limits,
+        }
+    }
+}
+
+impl Engine {
+    pub(crate) async fn resolve(&self, project: &ProjectId, target: &Target) -> Result<Runnable, EngineError> {
+        let (function_id, version, alias) = match target {
+            Target::Function { id, version } => (*id, *version, None),
+            Target::Alias(name) => {
+                let alias = self.get_alias(project, name).await?;
+                (alias.function_id, alias.function_version, Some(alias.name))
+            }
+        };
+        self.resolve_version(project, function_id, version, alias).await
+    }
+
+    /// The code of `function_id` at `version` (0: its latest code).
+    pub(crate) async fn resolve_version(
+        &self,
+        project: &ProjectId,
+        function_id: FunctionId,
+        version: i64,
+        alias: Option<String>,
+    ) -> Result<Runnable, EngineError> {
+        if version < 0 {
+            return Err(EngineError::Invalid(format!("function_version must be 0 (latest) or more, not {version}")));
+        }
+        if version == 0 {
+            return Ok(Runnable::latest(self.get_function(project, function_id).await?, alias));
+        }
+        let snapshot = self.get_version(project, function_id, version).await?;
+        Ok(Runnable {
+            function_id,
+            version,
+            alias,
+            runtime_id: snapshot.runtime_id,
+            package: snapshot.package,
+            limits: snapshot.limits,
+        })
+    }
+
+    /// Checks that a target exists now (for jobs and webhooks, which run it later).
+    pub(crate) async fn check_target(&self, project: &ProjectId, target: &Target) -> Result<(), EngineError> {
+        self.resolve(project, target).await.map(drop)
+    }
+}

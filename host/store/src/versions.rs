@@ -1,0 +1,258 @@
+//! Function versions: snapshots of a function's code and settings, numbered from 1 per function.
+
+use std::time::Duration;
+
+use qinling_core::{CodeSource, FunctionId, FunctionVersion, Limits, PackageDigest, ProjectId, VersionId};
+use sqlx::sqlite::SqliteRow;
+
+use crate::functions::function_in;
+use crate::rows::{self, get};
+use crate::{Store, StoreError, Users};
+
+const TABLE: &str = "function_versions";
+
+/// `SELECT <every column> FROM function_versions <rest>`, as one literal.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, project_id, function_id, version_number, description, runtime_id, code_md5sum, entry, \
+             timeout_secs, memory_size, cpu, package_digest, package_size, count, created_at, updated_at \
+             FROM function_versions ",
+            $rest
+        )
+    };
+}
+
+/// Why a version was not created.
+#[derive(Debug, PartialEq, Eq)]
+pub enum VersionRefusal {
+    NoSuchFunction,
+    /// The function already has the maximum number of versions.
+    TooMany(i64),
+    /// The function's package is the one its latest version already holds.
+    Unchanged(i64),
+}
+
+impl Store {
+    /// Snapshots a function's current code and settings as its next version, in one transaction, unless
+    /// it has `max_versions` already or its package has not changed since the latest version.
+    pub async fn create_version(
+        &self,
+        project: &ProjectId,
+        function_id: FunctionId,
+        description: &str,
+        max_versions: i64,
+    ) -> Result<Result<FunctionVersion, VersionRefusal>, StoreError> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(function) = function_in(&mut tx, project, function_id).await? else {
+            return Ok(Err(VersionRefusal::NoSuchFunction));
+        };
+        let id = function_id.to_string();
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM function_versions WHERE function_id = $1")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if existing >= max_versions {
+            return Ok(Err(VersionRefusal::TooMany(max_versions)));
+        }
+        let latest: Option<(i64, String)> = sqlx::query_as(
+            "SELECT version_number, package_digest FROM function_versions WHERE function_id = $1 \
+             ORDER BY version_number DESC LIMIT 1",
+        )
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((number, digest)) = &latest
+            && digest == function.package.as_str()
+        {
+            return Ok(Err(VersionRefusal::Unchanged(*number)));
+        }
+        let now = chrono::Utc::now();
+        let version = FunctionVersion {
+            id: VersionId::new(),
+            project_id: project.clone(),
+            function_id,
+            version_number: function.latest_version.max(latest.map_or(0, |(n, _)| n)) + 1,
+            description: description.to_owned(),
+            runtime_id: function.runtime_id,
+            code: function.code,
+            entry: function.entry,
+            limits: function.limits,
+            package: function.package,
+            package_size: function.package_size,
+            count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let CodeSource::Package { md5sum } = &version.code;
+        sqlx::query(
+            "INSERT INTO function_versions (id, project_id, function_id, version_number, description, runtime_id, \
+             code_source, code_md5sum, entry, timeout_secs, memory_size, cpu, package_digest, package_size, count, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'package', $7, $8, $9, $10, $11, $12, $13, 0, $14, $15)",
+        )
+        .bind(version.id.to_string())
+        .bind(project.as_str())
+        .bind(&id)
+        .bind(version.version_number)
+        .bind(&version.description)
+        .bind(version.runtime_id.to_string())
+        .bind(md5sum)
+        .bind(&version.entry)
+        .bind(version.limits.timeout.as_secs() as i64)
+        .bind(version.limits.memory_size as i64)
+        .bind(i64::from(version.limits.cpu))
+        .bind(version.package.as_str())
+        .bind(version.package_size as i64)
+        .bind(version.created_at)
+        .bind(version.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE functions SET latest_version = $1 WHERE id = $2")
+            .bind(version.version_number)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(version))
+    }
+
+    pub async fn get_version(
+        &self,
+        project: &ProjectId,
+        function_id: FunctionId,
+        number: i64,
+    ) -> Result<Option<FunctionVersion>, StoreError> {
+        let row = sqlx::query(select!("WHERE function_id = $1 AND version_number = $2 AND project_id = $3"))
+            .bind(function_id.to_string())
+            .bind(number)
+            .bind(project.as_str())
+            .fetch_optional(&self.db)
+            .await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    /// A function's versions, in version order.
+    pub async fn list_versions(
+        &self,
+        project: &ProjectId,
+        function_id: FunctionId,
+    ) -> Result<Vec<FunctionVersion>, StoreError> {
+        let rows = sqlx::query(select!("WHERE function_id = $1 AND project_id = $2 ORDER BY version_number"))
+            .bind(function_id.to_string())
+            .bind(project.as_str())
+            .fetch_all(&self.db)
+            .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// Deletes a version unless a job, webhook or alias targets it; when it was the latest, the function's
+    /// `latest_version` falls back to the highest one left. `Ok(Err(users))`: refused.
+    pub async fn delete_version(
+        &self,
+        project: &ProjectId,
+        function_id: FunctionId,
+        number: i64,
+    ) -> Result<Result<bool, Users>, StoreError> {
+        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let id = function_id.to_string();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(id.clone()).bind(number);
+        let users = Users {
+            jobs: count(
+                "SELECT COUNT(*) FROM jobs WHERE function_id = $1 AND function_version = $2 \
+                 AND status IN ('running', 'paused')",
+            )
+            .fetch_one(&mut *tx)
+            .await?,
+            webhooks: count("SELECT COUNT(*) FROM webhooks WHERE function_id = $1 AND function_version = $2")
+                .fetch_one(&mut *tx)
+                .await?,
+            aliases: count("SELECT COUNT(*) FROM function_aliases WHERE function_id = $1 AND function_version = $2")
+                .fetch_one(&mut *tx)
+                .await?,
+        };
+        if users.any() {
+            return Ok(Err(users));
+        }
+        let done = sqlx::query(
+            "DELETE FROM function_versions WHERE function_id = $1 AND version_number = $2 AND project_id = $3",
+        )
+        .bind(&id)
+        .bind(number)
+        .bind(project.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE functions SET latest_version = \
+             (SELECT COALESCE(MAX(version_number), 0) FROM function_versions WHERE function_id = $1) WHERE id = $1",
+        )
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(done.rows_affected() == 1))
+    }
+}
+
+fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
+    let non_negative = |column: &str| -> Result<u64, StoreError> {
+        let value: i64 = get(row, TABLE, column)?;
+        u64::try_from(value).map_err(|_| StoreError::Corrupt { table: TABLE, detail: format!("{column}: {value}") })
+    };
+    Ok(FunctionVersion {
+        id: rows::id(row, TABLE, "id")?,
+        project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
+        function_id: rows::id(row, TABLE, "function_id")?,
+        version_number: get(row, TABLE, "version_number")?,
+        description: get(row, TABLE, "description")?,
+        runtime_id: rows::id(row, TABLE, "runtime_id")?,
+        code: CodeSource::Package { md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default() },
+        entry: get(row, TABLE, "entry")?,
+        limits: Limits {
+            timeout: Duration::from_secs(non_negative("timeout_secs")?),
+            memory_size: non_negative("memory_size")?,
+            cpu: u32::try_from(non_negative("cpu")?).unwrap_or(u32::MAX),
+        },
+        package: rows::parse(row, TABLE, "package_digest", PackageDigest::parse)?,
+        package_size: non_negative("package_size")?,
+        count: get(row, TABLE, "count")?,
+        created_at: get(row, TABLE, "created_at")?,
+        updated_at: get(row, TABLE, "updated_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{function, store};
+
+    #[tokio::test]
+    async fn versions_are_numbered_and_refused_when_unchanged_or_too_many() {
+        let (store, _dir) = store().await;
+        let mut function = function(&store).await;
+        let project = function.project_id.clone();
+        let first = store.create_version(&project, function.id, "first", 2).await.unwrap().unwrap();
+        assert_eq!(first.version_number, 1);
+        assert_eq!(first.package, function.package);
+        assert_eq!(
+            store.create_version(&project, function.id, "", 2).await.unwrap(),
+            Err(VersionRefusal::Unchanged(1))
+        );
+
+        function.package = PackageDigest::of(b"second package");
+        store.update_function(&function).await.unwrap();
+        let second = store.create_version(&project, function.id, "second", 2).await.unwrap().unwrap();
+        assert_eq!(second.version_number, 2);
+        assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 2);
+        function.package = PackageDigest::of(b"third package");
+        store.update_function(&function).await.unwrap();
+        assert_eq!(store.create_version(&project, function.id, "", 2).await.unwrap(), Err(VersionRefusal::TooMany(2)));
+
+        assert_eq!(store.list_versions(&project, function.id).await.unwrap(), vec![first.clone(), second.clone()]);
+        assert_eq!(store.get_version(&project, function.id, 2).await.unwrap(), Some(second));
+        assert_eq!(store.delete_version(&project, function.id, 2).await.unwrap(), Ok(true));
+        assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 1);
+        assert!(store.package_in_use(&first.package).await.unwrap(), "version 1 still holds the first package");
+        let missing = FunctionId::new();
+        assert_eq!(store.create_version(&project, missing, "", 2).await.unwrap(), Err(VersionRefusal::NoSuchFunction));
+    }
+}
