@@ -2,15 +2,13 @@
 //! at concurrency 1 (p50, p99), throughput at concurrency 32, and cold start (first execution after an
 //! upload) against a warm execution. Runs the release `qinling` binary as a separate process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use qinling_benches::{guest, micros, percentile, qinling_binary};
-use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use qinling_benches::server::Server;
+use qinling_benches::{guest, micros, percentile, with_custom_section};
+use serde_json::json;
 
 const SEQUENTIAL: usize = 2000;
 const WARMUP: usize = 200;
@@ -21,10 +19,8 @@ const COLD_SAMPLES: usize = 10;
 #[tokio::main]
 async fn main() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path());
-    let client = reqwest::Client::new();
-    let url = server.url.clone();
-    let api = Api { client: client.clone(), url: url.clone() };
+    let server = Server::start(data.path(), &[]);
+    let api = server.api();
     let runtime = api.post_json("/v1/runtimes", json!({"name": "wasm", "image": "wasm"})).await["id"]
         .as_str()
         .unwrap()
@@ -49,7 +45,7 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
-            let (api, body, stop) = (Api { client: client.clone(), url: url.clone() }, body.clone(), stop.clone());
+            let (api, body, stop) = (api.clone(), body.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
@@ -75,7 +71,7 @@ async fn main() {
 
     let (mut cold, mut warm) = (Vec::new(), Vec::new());
     for i in 0..COLD_SAMPLES {
-        let fresh = with_trailing_section(&package, i);
+        let fresh = with_custom_section(&package, &format!("api-bench-{i}-{}", std::process::id()));
         let function = api.upload(&runtime, fresh).await;
         let body = json!({"function_id": function, "input": {"text": "cold"}});
         for samples in [&mut cold, &mut warm] {
@@ -93,73 +89,4 @@ async fn main() {
         cold.as_secs_f64() / warm.as_secs_f64()
     );
     drop(server);
-}
-
-/// The package with a custom section naming sample `i`: a new package that must be compiled at upload.
-fn with_trailing_section(package: &[u8], i: usize) -> Vec<u8> {
-    let name = format!("api-bench-{i:03}");
-    let mut out = package.to_vec();
-    out.extend([0, (name.len() + 1) as u8, name.len() as u8]);
-    out.extend(name.as_bytes());
-    out
-}
-
-struct Api {
-    client: reqwest::Client,
-    url: String,
-}
-
-impl Api {
-    async fn post_json(&self, path: &str, body: Value) -> Value {
-        let response = self.client.post(format!("{}{path}", self.url)).json(&body).send().await.unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
-        response.json().await.unwrap()
-    }
-
-    async fn upload(&self, runtime: &str, package: Vec<u8>) -> String {
-        let form = Form::new()
-            .text("runtime_id", runtime.to_owned())
-            .text("code", r#"{"source": "package"}"#)
-            .part("package", Part::bytes(package).file_name("f.wasm"));
-        let response = self.client.post(format!("{}/v1/functions", self.url)).multipart(form).send().await.unwrap();
-        assert!(response.status().is_success(), "upload: {}", response.text().await.unwrap());
-        response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
-    }
-
-    async fn execute(&self, body: &Value) {
-        let execution = self.post_json("/v1/executions", body.clone()).await;
-        assert_eq!(execution["status"], "success", "{execution}");
-    }
-}
-
-/// The release server on 127.0.0.1:0, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(data_dir: &std::path::Path) -> Self {
-        let mut child = Command::new(qinling_binary())
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let url = stdout
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| line.strip_prefix("qinling listening on ").map(str::to_owned))
-            .expect("the server did not start");
-        Self { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use qinling_benches::{guest, micros, percentile};
+use qinling_benches::{guest, micros, percentile, with_custom_section};
 use qinling_core::{ExecutionId, ExecutionRequest, Executor, FunctionId, Limits, PackageDigest};
 use qinling_wasm::{WasmConfig, WasmExecutor};
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable};
@@ -103,30 +103,6 @@ fn cold_start(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, packag
     println!("  prepare at upload (compile + link) {:10.1} µs", micros(compile));
     println!("  first execution (cold)             {:10.1} µs", micros(cold));
     println!("  second execution (warm)            {:10.1} µs   cold/warm = {:.2}x", micros(warm), ratio(cold, warm));
-}
-
-/// `bytes` with a custom section appended (valid at the end of a component or module).
-fn with_custom_section(bytes: &[u8], name: &str) -> Vec<u8> {
-    let mut payload = leb128(name.len());
-    payload.extend_from_slice(name.as_bytes());
-    let mut out = bytes.to_vec();
-    out.push(0);
-    out.extend(leb128(payload.len()));
-    out.extend(payload);
-    out
-}
-
-fn leb128(mut value: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 /// The bare-wasmtime baseline: synchronous calls, default engine settings, an empty WASI context.

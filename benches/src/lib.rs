@@ -3,6 +3,8 @@
 //! Benchmarks compare subjects side by side in one run and report medians and ratios, because this
 //! machine is shared and noisy: absolute figures drift, ratios much less.
 
+pub mod server;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -31,9 +33,42 @@ pub fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
 }
 
+/// `bytes` with a custom section appended (valid at the end of a component or module): a package with
+/// another digest, which must be compiled like a fresh upload.
+pub fn with_custom_section(bytes: &[u8], name: &str) -> Vec<u8> {
+    let mut payload = leb128(name.len());
+    payload.extend_from_slice(name.as_bytes());
+    let mut out = bytes.to_vec();
+    out.push(0);
+    out.extend(leb128(payload.len()));
+    out.extend(payload);
+    out
+}
+
+fn leb128(mut value: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leb128_encodes_seven_bits_at_a_time() {
+        assert_eq!(leb128(5), [5]);
+        assert_eq!(leb128(300), [0xac, 0x02]);
+        let section = with_custom_section(b"", "ab");
+        assert_eq!(section, [0, 3, 2, b'a', b'b']);
+    }
 
     #[test]
     fn percentiles_pick_the_ranked_sample() {

@@ -25,6 +25,15 @@ enum Command {
     /// Run functions and read executions.
     #[command(subcommand)]
     Execution(client::ExecutionCommand),
+    /// Name functions at a version.
+    #[command(subcommand)]
+    Alias(client::AliasCommand),
+    /// Run functions on a schedule.
+    #[command(subcommand)]
+    Job(client::JobCommand),
+    /// Run functions from a URL.
+    #[command(subcommand)]
+    Webhook(client::WebhookCommand),
 }
 
 #[tokio::main]
@@ -35,5 +44,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Runtime(command) => client::runtime(command).await,
         Command::Function(command) => client::function(command).await,
         Command::Execution(command) => client::execution(command).await,
+        Command::Alias(command) => client::alias(command).await,
+        Command::Job(command) => client::job(command).await,
+        Command::Webhook(command) => client::webhook(command).await,
     }
 }

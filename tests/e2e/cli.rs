@@ -73,3 +73,62 @@ async fn a_refused_request_prints_the_faultstring_and_fails() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no container orchestrator configured") && stderr.contains("HTTP 400"), "{stderr}");
 }
+
+#[tokio::test]
+async fn versions_aliases_async_jobs_and_webhooks_from_the_command_line() {
+    let server = Server::start().await;
+    let package = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(package.path(), guest("misbehave")).unwrap();
+    let runtime = field(&qinling(&server, &["runtime", "create", "wasm", "--json"]), "id");
+    let function = field(
+        &qinling(
+            &server,
+            &["function", "create", "--runtime", &runtime, "--package", package.path().to_str().unwrap(), "--json"],
+        ),
+        "id",
+    );
+
+    let version = qinling(&server, &["function", "version", "create", &function, "--description", "first", "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&version).unwrap()["version_number"], 1);
+    assert!(qinling(&server, &["function", "version", "list", &function]).contains("first"));
+    qinling(&server, &["alias", "create", "stable", "--function", &function, "--version", "1"]);
+    let via_alias = qinling(
+        &server,
+        &["execution", "create", "--alias", "stable", "--input", r#"{"do": "echo", "value": 5}"#, "--json"],
+    );
+    let via_alias: serde_json::Value = serde_json::from_str(&via_alias).unwrap();
+    assert_eq!(via_alias["result"]["output"], 5);
+    assert_eq!(via_alias["function_version"], 1);
+
+    let queued =
+        qinling(&server, &["execution", "create", &function, "--async", "--input", r#"{"do": "echo"}"#, "--json"]);
+    let queued: serde_json::Value = serde_json::from_str(&queued).unwrap();
+    assert_eq!(queued["status"], "running");
+    let done = server.wait_for_execution(queued["id"].as_str().unwrap(), std::time::Duration::from_secs(10)).await;
+    assert_eq!(done["status"], "success");
+
+    let job = field(
+        &qinling(
+            &server,
+            &["job", "create", "--function", &function, "--pattern", "0 4 * * *", "--name", "nightly", "--json"],
+        ),
+        "id",
+    );
+    assert!(qinling(&server, &["job", "list"]).contains("nightly"));
+    let paused = qinling(&server, &["job", "update", &job, "--status", "paused", "--json"]);
+    assert_eq!(field(&paused, "status"), "paused");
+    qinling(&server, &["job", "delete", &job]);
+
+    let webhook = qinling(&server, &["webhook", "create", "--alias", "stable", "--json"]);
+    let webhook_id = field(&webhook, "id");
+    assert!(field(&webhook, "webhook_url").ends_with("/invoke"));
+    let invoked =
+        qinling(&server, &["webhook", "invoke", &webhook_id, "--data", r#"{"do": "echo", "value": "hook"}"#, "--json"]);
+    let execution = field(&invoked, "execution_id");
+    let done = server.wait_for_execution(&execution, std::time::Duration::from_secs(10)).await;
+    assert_eq!(done["result"]["output"], "hook");
+    qinling(&server, &["webhook", "delete", &webhook_id]);
+    qinling(&server, &["alias", "delete", "stable"]);
+    qinling(&server, &["function", "version", "delete", &function, "1"]);
+    assert!(!qinling(&server, &["function", "version", "list", &function]).contains("first"));
+}

@@ -9,10 +9,20 @@ use super::http::Api;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum ExecutionCommand {
-    /// Run a function and show the execution when it is done.
+    /// Run a function: wait for the outcome, or with --async queue it and return at once.
     Create {
-        /// The function to run.
-        function: String,
+        /// The function to run (or give --alias).
+        #[arg(required_unless_present = "alias")]
+        function: Option<String>,
+        /// The function version to run (0: the latest code).
+        #[arg(long, requires = "function")]
+        version: Option<i64>,
+        /// An alias naming the function and version to run.
+        #[arg(long, conflicts_with = "function")]
+        alias: Option<String>,
+        /// Queue the execution and return at once (status running).
+        #[arg(long = "async")]
+        asynchronous: bool,
         /// The input: JSON text, or any text (passed to the function as a JSON string).
         #[arg(long)]
         input: Option<String>,
@@ -57,9 +67,12 @@ const COLUMNS: &[&str] = &["id", "function_id", "status", "sync", "created_at"];
 
 pub(crate) async fn run(command: ExecutionCommand) -> anyhow::Result<()> {
     match command {
-        ExecutionCommand::Create { function, input, description, connection } => {
+        ExecutionCommand::Create { function, version, alias, asynchronous, input, description, connection } => {
             let api = Api::new(&connection);
-            let body = json!({"function_id": function, "input": input, "description": description, "sync": true});
+            let body = json!({
+                "function_id": function, "function_version": version, "function_alias": alias,
+                "input": input, "description": description, "sync": !asynchronous,
+            });
             api.print_resource(&api.send_json(api.request(Method::POST, "/v1/executions").json(&body)).await?);
         }
         ExecutionCommand::List { function, status, connection } => {

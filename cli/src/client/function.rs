@@ -60,6 +60,9 @@ pub(crate) enum FunctionCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Manage a function's versions.
+    #[command(subcommand)]
+    Version(super::version::VersionCommand),
     /// Delete functions.
     Delete {
         #[arg(required = true)]
@@ -151,6 +154,7 @@ pub(crate) async fn run(command: FunctionCommand) -> anyhow::Result<()> {
             tokio::fs::write(&output, &bytes).await.with_context(|| format!("writing {}", output.display()))?;
             println!("Package of function {id} written to {} ({} bytes).", output.display(), bytes.len());
         }
+        FunctionCommand::Version(command) => super::version::run(command).await?,
         FunctionCommand::Delete { ids, connection } => {
             let api = Api::new(&connection);
             for id in ids {

@@ -1,15 +1,23 @@
 //! The command-line client: each subcommand is one REST call, printed as a table (or the JSON itself with
 //! `--json`). The server is found through `--url` or `QINLING_URL`.
 
+mod alias;
 mod execution;
 mod function;
 mod http;
+mod job;
 mod runtime;
 mod table;
+mod target;
+mod version;
+mod webhook;
 
+pub(crate) use alias::{AliasCommand, run as alias};
 pub(crate) use execution::{ExecutionCommand, run as execution};
 pub(crate) use function::{FunctionCommand, run as function};
+pub(crate) use job::{JobCommand, run as job};
 pub(crate) use runtime::{RuntimeCommand, run as runtime};
+pub(crate) use webhook::{WebhookCommand, run as webhook};
 
 use clap::Args;
 

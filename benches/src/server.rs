@@ -1,0 +1,92 @@
+//! The release `qinling server` as a separate process on 127.0.0.1:0, and a small client for its API.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+use crate::qinling_binary;
+
+/// A running server, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
+        let mut child = Command::new(qinling_binary())
+            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starting the release qinling binary");
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let url = stdout
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("qinling listening on ").map(str::to_owned))
+            .expect("the server did not start");
+        Self { child, url }
+    }
+
+    pub fn api(&self) -> Api {
+        Api { client: reqwest::Client::new(), url: self.url.clone() }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// JSON calls against one server; cheap to clone (one connection pool).
+#[derive(Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Api {
+    pub async fn get(&self, path: &str) -> Value {
+        let response = self.client.get(format!("{}{path}", self.url)).send().await.expect("GET");
+        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        response.json().await.expect("JSON answer")
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> Value {
+        let response = self.client.post(format!("{}{path}", self.url)).json(&body).send().await.expect("POST");
+        assert!(response.status().is_success(), "POST {path}: {}", response.status());
+        response.json().await.expect("JSON answer")
+    }
+
+    /// Creates a Wasm runtime and returns its id.
+    pub async fn wasm_runtime(&self) -> String {
+        let runtime = self.post_json("/v1/runtimes", serde_json::json!({"name": "wasm", "image": "wasm"})).await;
+        runtime["id"].as_str().expect("runtime id").to_owned()
+    }
+
+    /// Uploads a package as a function of `runtime` and returns the function's id.
+    pub async fn upload(&self, runtime: &str, package: Vec<u8>) -> String {
+        let form = Form::new()
+            .text("runtime_id", runtime.to_owned())
+            .text("code", r#"{"source": "package"}"#)
+            .part("package", Part::bytes(package).file_name("f.wasm"));
+        let response =
+            self.client.post(format!("{}/v1/functions", self.url)).multipart(form).send().await.expect("upload");
+        assert!(response.status().is_success(), "upload: {}", response.text().await.unwrap_or_default());
+        response.json::<Value>().await.expect("JSON answer")["id"].as_str().expect("function id").to_owned()
+    }
+
+    /// Runs a sync execution and checks that it succeeded.
+    pub async fn execute(&self, body: &Value) {
+        let execution = self.post_json("/v1/executions", body.clone()).await;
+        assert_eq!(execution["status"], "success", "{execution}");
+    }
+}
