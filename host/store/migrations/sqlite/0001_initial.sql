@@ -15,7 +15,7 @@ CREATE TABLE runtimes (
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
-CREATE INDEX runtimes_project ON runtimes (project_id, created_at);
+CREATE INDEX runtimes_project ON runtimes (project_id, created_at, id);
 
 -- code_source: 'package' (uploaded; package_digest names the blob), 'object' (code_object in the object
 -- store, or code_container/code_object for Qinling's swift source) or 'image' (code_image, no runtime).
@@ -41,7 +41,7 @@ CREATE TABLE functions (
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL
 );
-CREATE INDEX functions_project ON functions (project_id, created_at);
+CREATE INDEX functions_project ON functions (project_id, created_at, id);
 CREATE INDEX functions_runtime ON functions (runtime_id);
 CREATE INDEX functions_package ON functions (package_digest);
 
@@ -104,8 +104,8 @@ CREATE TABLE executions (
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );
-CREATE INDEX executions_project ON executions (project_id, created_at);
-CREATE INDEX executions_function ON executions (function_id, created_at);
+CREATE INDEX executions_project ON executions (project_id, created_at, id);
+CREATE INDEX executions_function ON executions (function_id, created_at, id);
 CREATE INDEX executions_status ON executions (status, created_at);
 
 -- Periodic executions: a 5-field cron pattern and/or a first time; count runs left (NULL: unbounded).
