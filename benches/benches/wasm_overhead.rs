@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use qinling_benches::{guest, micros, percentile, with_custom_section};
-use qinling_core::{ExecutionId, ExecutionRequest, Executor, FunctionId, Limits, PackageDigest};
+use qinling_core::{CodeRef, ExecutionId, ExecutionRequest, Executor, FunctionId, Limits, PackageDigest};
 use qinling_wasm::{WasmConfig, WasmExecutor};
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
@@ -30,9 +30,9 @@ fn main() {
     let cache = tempfile::tempdir().unwrap();
     let executor = WasmExecutor::new(WasmConfig::new(cache.path())).unwrap();
     println!("qinling allocator: {:?}", executor.allocator());
-    let digest = PackageDigest::of(&package);
-    runtime.block_on(executor.prepare(&digest, Bytes::from(package.clone()))).unwrap();
-    let request = request(digest);
+    let code = CodeRef { package: PackageDigest::of(&package), entry: None };
+    runtime.block_on(executor.prepare(&code, Bytes::from(package.clone()))).unwrap();
+    let request = request(code);
 
     let mut bare_on_demand = Bare::new(&package, InstanceAllocationStrategy::OnDemand);
     let mut bare_pooling = Bare::new(&package, InstanceAllocationStrategy::pooling());
@@ -58,12 +58,12 @@ fn main() {
     cold_start(&runtime, &executor, &package);
 }
 
-fn request(package: PackageDigest) -> ExecutionRequest {
+fn request(code: CodeRef) -> ExecutionRequest {
     ExecutionRequest {
         execution_id: ExecutionId::new(),
         function_id: FunctionId::new(),
         function_version: 0,
-        package,
+        code,
         input: INPUT.to_owned(),
         limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
     }
@@ -85,16 +85,16 @@ fn cold_start(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, packag
     for i in 0..COLD_SAMPLES {
         // A custom section makes a new package (new digest) that must be compiled like a fresh upload.
         let fresh = with_custom_section(package, &format!("bench-{i}-{}", std::process::id()));
-        let digest = PackageDigest::of(&fresh);
+        let code = CodeRef { package: PackageDigest::of(&fresh), entry: None };
         let started = Instant::now();
-        runtime.block_on(executor.prepare(&digest, Bytes::from(fresh))).unwrap();
+        runtime.block_on(executor.prepare(&code, Bytes::from(fresh))).unwrap();
         compile.push(started.elapsed());
         for samples in [&mut cold, &mut warm] {
             let started = Instant::now();
-            runtime.block_on(executor.execute(request(digest.clone()))).unwrap();
+            runtime.block_on(executor.execute(request(code.clone()))).unwrap();
             samples.push(started.elapsed());
         }
-        runtime.block_on(executor.release(&digest));
+        runtime.block_on(executor.release(&code.package));
     }
     let compile = percentile(&mut compile, 50.0);
     let cold = percentile(&mut cold, 50.0);

@@ -104,8 +104,19 @@ async fn executions_are_listed_filtered_and_deleted() {
     assert_eq!(ids(&server.get(&format!("/v1/executions?function_id={first}")).await.1), [id(&failed), id(&ok)]);
     assert_eq!(ids(&server.get("/v1/executions?status=failed").await.1), [id(&failed)]);
     assert_eq!(ids(&server.get(&format!("/v1/executions?function_id={second}&status=success")).await.1), [id(&other)]);
-    assert_fault(&server.get("/v1/executions?status=done").await, StatusCode::BAD_REQUEST, "status must be");
-    assert_fault(&server.get("/v1/executions?function_id=nope").await, StatusCode::BAD_REQUEST, "not a UUID");
+    assert_eq!(ids(&server.get("/v1/executions?status=neq:success").await.1), [id(&failed)]);
+    assert_eq!(ids(&server.get("/v1/executions?status=in:failed,error").await.1), [id(&failed)]);
+    assert_fault(&server.get("/v1/executions?status=done").await, StatusCode::BAD_REQUEST, "status: must be running");
+    assert_fault(
+        &server.get("/v1/executions?status=gt:failed").await,
+        StatusCode::BAD_REQUEST,
+        "gt filter does not apply",
+    );
+    assert_fault(
+        &server.get("/v1/executions?function_id=nope").await,
+        StatusCode::NOT_FOUND,
+        "function nope not found",
+    );
 
     assert_eq!(server.delete(&format!("/v1/executions/{}", id(&ok))).await.0, StatusCode::NO_CONTENT);
     assert_fault(&server.get(&format!("/v1/executions/{}", id(&ok))).await, StatusCode::NOT_FOUND, "not found");

@@ -163,3 +163,66 @@ async fn a_matching_md5sum_is_accepted() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["code"]["md5sum"], md5);
 }
+
+fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(bytes).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_zip_package_runs_the_component_its_entry_names() {
+    let server = Server::start().await;
+    let runtime = server.wasm_runtime().await;
+    let both = zip_of(&[("words.wasm", guest("word-stats")), ("echo.wasm", guest("misbehave"))]);
+    let answer = server.create_function(&runtime, both.clone(), &[]).await;
+    assert_fault(&answer, StatusCode::BAD_REQUEST, "several .wasm files (words.wasm, echo.wasm)");
+    let (status, function) = server.create_function(&runtime, both, &[("entry", "echo.wasm"), ("name", "echo")]).await;
+    assert_eq!(status, StatusCode::CREATED, "{function}");
+    let id = function["id"].as_str().unwrap();
+    let execution = server.execute(id, json!({"do": "echo", "value": "zipped"})).await;
+    assert_eq!(execution["result"]["output"], "zipped");
+
+    // Another entry of the same package is checked before it is kept.
+    assert_fault(
+        &server.put(&format!("/v1/functions/{id}"), json!({"entry": "nope.wasm"})).await,
+        StatusCode::BAD_REQUEST,
+        "several .wasm files",
+    );
+    let (status, words) = server.put(&format!("/v1/functions/{id}"), json!({"entry": "words"})).await;
+    assert_eq!(status, StatusCode::OK, "{words}");
+    assert_eq!(server.execute(id, json!({"text": "one two"})).await["result"]["output"]["words"], 2);
+
+    let answer = server.create_function(&runtime, zip_of(&[("notes.txt", b"hi".to_vec())]), &[]).await;
+    assert_fault(&answer, StatusCode::BAD_REQUEST, "holds no .wasm file");
+}
+
+#[tokio::test]
+async fn functions_and_runtimes_are_found_by_name_too() {
+    let server = Server::start().await;
+    server.post("/v1/runtimes", json!({"name": "edge", "image": "wasm"})).await;
+    let (status, function) = server.create_function("edge", guest("word-stats"), &[("name", "counter")]).await;
+    assert_eq!(status, StatusCode::CREATED, "runtime_id may be a name: {function}");
+    assert_eq!(server.get("/v1/functions/counter").await.1, function);
+    assert_eq!(server.get("/v1/runtimes/edge").await.1["id"], function["runtime_id"]);
+    let (_, pool) = server.get("/v1/runtimes/edge/pool").await;
+    assert_eq!(pool["capacity"]["total"], 256);
+    assert_eq!(pool["capacity"]["available"], 256);
+    assert_eq!(server.get("/v1/functions/counter/workers").await.1, json!({"workers": []}));
+    assert_fault(
+        &server.post("/v1/functions/counter/scale_up", json!({"count": 1})).await,
+        StatusCode::BAD_REQUEST,
+        "no workers to scale",
+    );
+    server.create_function("edge", guest("word-stats"), &[("name", "counter")]).await;
+    assert_fault(
+        &server.get("/v1/functions/counter").await,
+        StatusCode::CONFLICT,
+        "several functions are named \"counter\"",
+    );
+    assert_fault(&server.get("/v1/functions/nobody").await, StatusCode::NOT_FOUND, "function nobody not found");
+}

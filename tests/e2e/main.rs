@@ -8,6 +8,7 @@ mod executions;
 mod functions;
 mod jobs;
 mod limits;
+mod openstack;
 mod paging;
 mod restart;
 mod root;

@@ -58,7 +58,7 @@ struct AliasList {
 struct CreateAlias {
     name: String,
     function_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::option_i64")]
     function_version: Option<i64>,
     #[serde(default)]
     description: Option<String>,
@@ -68,7 +68,7 @@ struct CreateAlias {
 struct UpdateAlias {
     #[serde(default)]
     function_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::option_i64")]
     function_version: Option<i64>,
     #[serde(default)]
     description: Option<String>,

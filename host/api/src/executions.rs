@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use qinling_core::{Execution, ExecutionFilter, ExecutionId, ExecutionStatus};
+use qinling_core::{Condition, ConditionError, Execution, ExecutionFilter, ExecutionId, ExecutionStatus};
 use qinling_engine::NewExecution;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -109,8 +109,24 @@ fn default_sync() -> bool {
 struct ListQuery {
     function_id: Option<String>,
     status: Option<String>,
+    description: Option<String>,
     #[serde(flatten)]
     page: PageQuery,
+}
+
+/// A filter parameter: a value, or Qinling's `eq:`, `neq:`, `in:` and `nin:` forms.
+fn condition<T>(
+    field: &str,
+    text: Option<&str>,
+    parse: impl FnMut(&str) -> Result<T, String>,
+) -> Result<Option<Condition<T>>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    Condition::parse(text, parse).map(Some).map_err(|e| match e {
+        ConditionError::Operator(operator) => {
+            ApiError::bad_request(format!("the {operator} filter does not apply to {field}; use eq, neq, in or nin"))
+        }
+        ConditionError::Value(why) => ApiError::bad_request(format!("{field}: {why}")),
+    })
 }
 
 fn execution_id(text: &str) -> Result<ExecutionId, ApiError> {
@@ -143,26 +159,34 @@ async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ExecutionList>, ApiError> {
+    // Qinling's client passes function names here too: resolve each to its id.
+    let functions = condition("function_id", query.function_id.as_deref(), |text| Ok(text.to_owned()))?;
+    let function_id = match functions {
+        None => None,
+        Some(condition) => {
+            let names = match &condition {
+                Condition::Eq(name) | Condition::Neq(name) => std::slice::from_ref(name),
+                Condition::In(names) | Condition::NotIn(names) => names.as_slice(),
+            };
+            let mut ids = std::collections::HashMap::new();
+            for name in names {
+                ids.insert(name.clone(), state.engine.find_function(&project, name).await?.id);
+            }
+            Some(condition.map(|name| ids[name]))
+        }
+    };
     let filter = ExecutionFilter {
-        function_id: query
-            .function_id
-            .as_deref()
-            .map(|text| text.parse().map_err(|_| ApiError::bad_request(format!("function_id {text:?} is not a UUID"))))
-            .transpose()?,
-        status: query
-            .status
-            .as_deref()
-            .map(|text| {
-                ExecutionStatus::parse(text).ok_or_else(|| {
-                    ApiError::bad_request(format!("status must be running, success, failed or error, not {text:?}"))
-                })
-            })
-            .transpose()?,
+        function_id,
+        status: condition("status", query.status.as_deref(), |text| {
+            ExecutionStatus::parse(text)
+                .ok_or_else(|| format!("must be running, success, failed or error, not {text:?}"))
+        })?,
+        description: condition("description", query.description.as_deref(), |text| Ok(text.to_owned()))?,
     };
     let page = query.page.page(|text| text.parse().ok())?;
     let limit = page.limit.unwrap_or(qinling_engine::DEFAULT_EXECUTION_PAGE);
     let listed = state.engine.list_executions(&project, &filter, page).await?;
-    let filters = [("function_id", query.function_id), ("status", query.status)];
+    let filters = [("function_id", query.function_id), ("status", query.status), ("description", query.description)];
     let next = next_link(&headers, "/v1/executions", &filters, limit, &listed);
     Ok(Json(ExecutionList { executions: listed.items.into_iter().map(Into::into).collect(), next }))
 }

@@ -109,9 +109,20 @@ impl FunctionForm {
         })
     }
 
-    /// The `code` field: JSON text such as `{"source": "package", "md5sum": "..."}`.
+    /// The `code` field: JSON text such as `{"source": "package", "md5sum": "..."}`. Qinling's client
+    /// sends an update's code as top-level `source` and `md5sum` fields instead, which count the same.
     pub(crate) fn code(&self) -> Result<Option<CodeRequest>, ApiError> {
-        let Some(text) = self.fields.get("code") else { return Ok(None) };
+        let Some(text) = self.fields.get("code") else {
+            return match (self.fields.get("source").map(String::as_str), self.fields.get("md5sum")) {
+                (None | Some("package"), Some(md5sum)) => {
+                    Ok(Some(CodeRequest::Package { md5sum: Some(md5sum.clone()) }))
+                }
+                (Some(source), _) if source != "package" => {
+                    parse_code(&serde_json::json!({"source": source})).map(Some)
+                }
+                _ => Ok(None),
+            };
+        };
         let value: Value = serde_json::from_str(text).map_err(|e| {
             ApiError::bad_request(format!("code must be a JSON object such as {{\"source\": \"package\"}}: {e}"))
         })?;

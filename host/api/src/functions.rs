@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use qinling_core::{CodeSource, Function, FunctionId};
 use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate};
@@ -15,13 +15,16 @@ use serde_json::{Value, json};
 use crate::form::FunctionForm;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
-use crate::runtimes::runtime_id;
 use crate::{ApiError, AppState, time};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/functions", get(list).post(create))
         .route("/v1/functions/{id}", get(show).put(update).delete(delete))
+        .route("/v1/functions/{id}/workers", get(workers))
+        .route("/v1/functions/{id}/scale_up", post(scale))
+        .route("/v1/functions/{id}/scale_down", post(scale))
+        .route("/v1/functions/{id}/detach", post(scale))
 }
 
 #[derive(Serialize)]
@@ -102,8 +105,10 @@ async fn create(
     request: Request,
 ) -> Result<(StatusCode, Json<FunctionBody>), ApiError> {
     let form = FunctionForm::read(request).await?;
-    let runtime_id =
-        form.text("runtime_id").filter(|text| !text.is_empty()).map(|text| runtime_id(&text)).transpose()?;
+    let runtime_id = match form.text("runtime_id").filter(|text| !text.is_empty()) {
+        Some(name_or_id) => Some(state.engine.find_runtime(&project, &name_or_id).await?.id),
+        None => None,
+    };
     let request = FunctionRequest {
         name: form.text("name").unwrap_or_default(),
         description: form.text("description").unwrap_or_default(),
@@ -136,7 +141,7 @@ async fn show(
     Path(id): Path<String>,
     Query(query): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let id = function_id(&id)?;
+    let id = state.engine.find_function(&project, &id).await?.id;
     if query.wants_download() {
         let (function, package) = state.engine.download_function(&project, id).await?;
         let headers = [
@@ -154,7 +159,7 @@ async fn update(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Json<FunctionBody>, ApiError> {
-    let id = function_id(&id)?;
+    let id = state.engine.find_function(&project, &id).await?.id;
     let form = FunctionForm::read(request).await?;
     let update = FunctionUpdate {
         name: form.text("name"),
@@ -172,6 +177,35 @@ async fn delete(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.engine.delete_function(&project, function_id(&id)?).await?;
+    state.engine.delete_function(&project, state.engine.find_function(&project, &id).await?.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The workers a function holds (Qinling's `function_id`, `worker_name` rows).
+async fn workers(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let function = state.engine.find_function(&project, &id).await?;
+    let workers: Vec<Value> = state
+        .engine
+        .function_workers(&project, function.id)
+        .await?
+        .into_iter()
+        .map(|worker| json!({"function_id": function.id.to_string(), "function_version": 0, "worker_name": worker}))
+        .collect();
+    Ok(Json(json!({"workers": workers})))
+}
+
+/// `scale_up`, `scale_down` and `detach`: they change a function's workers, which only container
+/// functions have.
+async fn scale(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let function = state.engine.find_function(&project, &id).await?;
+    state.engine.check_scalable(&project, function.id).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -77,7 +77,7 @@ struct CreateJob {
     pattern: Option<String>,
     #[serde(default)]
     first_execution_time: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::option_i64")]
     count: Option<i64>,
 }
 

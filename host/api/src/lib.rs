@@ -11,6 +11,7 @@ mod form;
 mod functions;
 mod jobs;
 mod json;
+mod lenient;
 mod page;
 mod project;
 mod root;

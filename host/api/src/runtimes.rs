@@ -4,8 +4,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use qinling_core::{NewRuntime, Runtime, RuntimeId, RuntimeKind, RuntimePatch};
+use qinling_core::{NewRuntime, Runtime, RuntimeKind, RuntimePatch};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
@@ -16,6 +17,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/runtimes", get(list).post(create))
         .route("/v1/runtimes/{id}", get(show).put(update).delete(delete))
+        .route("/v1/runtimes/{id}/pool", get(pool))
 }
 
 #[derive(Serialize)]
@@ -88,11 +90,6 @@ struct UpdateRuntime {
     trusted: Option<bool>,
 }
 
-/// A runtime id from the path; anything that is not a UUID names no runtime.
-pub(crate) fn runtime_id(text: &str) -> Result<RuntimeId, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found(format!("runtime {text} not found")))
-}
-
 fn parse_kind(kind: Option<String>) -> Result<Option<RuntimeKind>, ApiError> {
     kind.map(|text| {
         RuntimeKind::parse(&text)
@@ -136,7 +133,7 @@ async fn show(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> Result<Json<RuntimeBody>, ApiError> {
-    Ok(Json(state.engine.get_runtime(&project, runtime_id(&id)?).await?.into()))
+    Ok(Json(state.engine.get_runtime(&project, state.engine.find_runtime(&project, &id).await?.id).await?.into()))
 }
 
 async fn update(
@@ -152,7 +149,9 @@ async fn update(
         is_public: body.is_public,
         trusted: body.trusted,
     };
-    Ok(Json(state.engine.update_runtime(&project, runtime_id(&id)?, patch).await?.into()))
+    Ok(Json(
+        state.engine.update_runtime(&project, state.engine.find_runtime(&project, &id).await?.id, patch).await?.into(),
+    ))
 }
 
 async fn delete(
@@ -160,6 +159,17 @@ async fn delete(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.engine.delete_runtime(&project, runtime_id(&id)?).await?;
+    state.engine.delete_runtime(&project, state.engine.find_runtime(&project, &id).await?.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The runtime's capacity: for a Wasm runtime, the instance pool's slots.
+async fn pool(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = state.engine.find_runtime(&project, &id).await?.id;
+    let capacity = state.engine.runtime_capacity(&project, id).await?;
+    Ok(Json(json!({"name": id.to_string(), "capacity": {"total": capacity.total, "available": capacity.available}})))
 }

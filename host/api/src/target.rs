@@ -11,7 +11,7 @@ use crate::functions::function_id;
 pub(crate) struct TargetFields {
     #[serde(default)]
     pub(crate) function_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::option_i64")]
     pub(crate) function_version: Option<i64>,
     #[serde(default)]
     pub(crate) function_alias: Option<String>,

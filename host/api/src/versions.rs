@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use qinling_core::FunctionVersion;
 use serde::{Deserialize, Serialize};
 
-use crate::functions::{DownloadQuery, function_id};
+use crate::functions::DownloadQuery;
 use crate::json;
 use crate::project::Project;
 use crate::{ApiError, AppState, time};
@@ -73,7 +73,10 @@ async fn create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<VersionBody>), ApiError> {
     let description = json::optional_body::<CreateVersion>(&body)?.description.unwrap_or_default();
-    let version = state.engine.create_version(&project, function_id(&id)?, &description).await?;
+    let version = state
+        .engine
+        .create_version(&project, state.engine.find_function(&project, &id).await?.id, &description)
+        .await?;
     Ok((StatusCode::CREATED, Json(version.into())))
 }
 
@@ -82,7 +85,7 @@ async fn list(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> Result<Json<VersionList>, ApiError> {
-    let versions = state.engine.list_versions(&project, function_id(&id)?).await?;
+    let versions = state.engine.list_versions(&project, state.engine.find_function(&project, &id).await?.id).await?;
     Ok(Json(VersionList { function_versions: versions.into_iter().map(Into::into).collect() }))
 }
 
@@ -92,7 +95,7 @@ async fn show(
     Path((id, version)): Path<(String, String)>,
     Query(query): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let (id, number) = (function_id(&id)?, version_number(&version)?);
+    let (id, number) = (state.engine.find_function(&project, &id).await?.id, version_number(&version)?);
     if query.wants_download() {
         let (version, package) = state.engine.download_version(&project, id, number).await?;
         let headers = [
@@ -112,6 +115,9 @@ async fn delete(
     Project(project): Project,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    state.engine.delete_version(&project, function_id(&id)?, version_number(&version)?).await?;
+    state
+        .engine
+        .delete_version(&project, state.engine.find_function(&project, &id).await?.id, version_number(&version)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

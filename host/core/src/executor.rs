@@ -38,13 +38,32 @@ impl fmt::Display for PackageDigest {
     }
 }
 
+/// The code an executor runs: a stored package and, when the package is an archive, the entry that
+/// names what in it to run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CodeRef {
+    pub package: PackageDigest,
+    pub entry: Option<String>,
+}
+
+impl CodeRef {
+    /// What executors key prepared code by: the package digest, refined by the entry when there is one
+    /// (one archive can hold several programs). Safe in a file name.
+    pub fn key(&self) -> String {
+        match &self.entry {
+            None => self.package.to_string(),
+            Some(entry) => format!("{}-{}", self.package, &hex::encode(Sha256::digest(entry.as_bytes()))[..16]),
+        }
+    }
+}
+
 /// One execution as an executor sees it.
 #[derive(Clone, Debug)]
 pub struct ExecutionRequest {
     pub execution_id: ExecutionId,
     pub function_id: FunctionId,
     pub function_version: i64,
-    pub package: PackageDigest,
+    pub code: CodeRef,
     /// The input as JSON text.
     pub input: String,
     pub limits: Limits,
@@ -61,6 +80,13 @@ pub struct ExecutionOutcome {
     pub log: String,
 }
 
+/// An executor's room for executions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacity {
+    pub total: u64,
+    pub available: u64,
+}
+
 /// Why a package cannot be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
@@ -75,10 +101,10 @@ pub enum PrepareError {
 /// Why the platform could not run an execution (as opposed to the function failing).
 #[derive(Debug, thiserror::Error)]
 pub enum ExecuteError {
-    /// The executor holds nothing for this package (first use after a restart with an empty cache):
+    /// The executor holds nothing for this code (first use after a restart with an empty cache):
     /// prepare it, then execute again.
-    #[error("package {0} is not prepared")]
-    NotPrepared(PackageDigest),
+    #[error("package {} is not prepared", .0.package)]
+    NotPrepared(CodeRef),
     #[error("{0}")]
     Internal(String),
 }
@@ -86,15 +112,18 @@ pub enum ExecuteError {
 /// A place where functions run. Implementations keep whatever they prepared, keyed by package digest.
 #[async_trait::async_trait]
 pub trait Executor: Send + Sync + 'static {
-    /// Validates a package and makes it ready to run, so that the first execution pays no compilation.
-    /// Preparing a package that is already prepared is cheap.
-    async fn prepare(&self, package: &PackageDigest, bytes: Bytes) -> Result<(), PrepareError>;
+    /// Validates code and makes it ready to run, so that the first execution pays no compilation.
+    /// `bytes` is the package `code` names. Preparing code that is already prepared is cheap.
+    async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<(), PrepareError>;
 
     /// Runs one execution to completion (or to its timeout).
     async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError>;
 
-    /// Forgets a package nothing refers to any more, with whatever was cached for it.
+    /// Forgets a package nothing refers to any more, with whatever was cached for it (for any entry).
     async fn release(&self, package: &PackageDigest);
+
+    /// How many executions this executor can run at once, and how many more it could start now.
+    fn capacity(&self) -> Capacity;
 }
 
 #[cfg(test)]
@@ -106,6 +135,16 @@ mod tests {
         let digest = PackageDigest::of(b"abc");
         assert_eq!(digest.as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(PackageDigest::parse(digest.as_str()), Some(digest));
+    }
+
+    #[test]
+    fn an_entry_refines_the_key_of_a_package() {
+        let package = PackageDigest::of(b"zip");
+        let plain = CodeRef { package: package.clone(), entry: None };
+        let entry = CodeRef { package: package.clone(), entry: Some("main.wasm".into()) };
+        assert_eq!(plain.key(), package.as_str());
+        assert!(entry.key().starts_with(package.as_str()) && entry.key().len() == 64 + 17);
+        assert_ne!(entry.key(), CodeRef { package, entry: Some("other.wasm".into()) }.key());
     }
 
     #[test]

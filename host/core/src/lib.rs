@@ -16,8 +16,10 @@ mod runtime;
 mod target;
 mod version;
 
-pub use execution::{Execution, ExecutionFilter, ExecutionResult, ExecutionStatus};
-pub use executor::{ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError};
+pub use execution::{Condition, ConditionError, Execution, ExecutionFilter, ExecutionResult, ExecutionStatus};
+pub use executor::{
+    Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
+};
 pub use function::{CodeSource, Function};
 pub use ids::{AliasId, ExecutionId, FunctionId, JobId, ParseIdError, ProjectId, RuntimeId, VersionId, WebhookId};
 pub use job::{Job, JobStatus, Webhook};

@@ -67,7 +67,7 @@ impl Engine {
             execution_id: execution.id,
             function_id: runnable.function_id,
             function_version: runnable.version,
-            package: runnable.package.clone(),
+            code: runnable.code.clone(),
             input: execution.input.clone(),
             limits: runnable.limits,
         };
@@ -106,17 +106,9 @@ impl Engine {
         request: ExecutionRequest,
     ) -> Result<ExecutionOutcome, ExecuteError> {
         match executor.execute(request.clone()).await {
-            Err(ExecuteError::NotPrepared(digest)) => {
-                let package = self
-                    .store
-                    .packages()
-                    .get(&digest)
-                    .await
-                    .map_err(|e| ExecuteError::Internal(e.to_string()))?
-                    .ok_or_else(|| {
-                        ExecuteError::Internal(format!("package {digest} is missing from the object store"))
-                    })?;
-                executor.prepare(&digest, package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
+            Err(ExecuteError::NotPrepared(code)) => {
+                let package = self.package(&code.package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
+                executor.prepare(&code, package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
                 executor.execute(request).await
             }
             other => other,

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use md5::{Digest, Md5};
 use qinling_core::{
-    CodeSource, Executor, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId, RequestedLimits, Runtime,
-    RuntimeId, RuntimeKind, RuntimeStatus,
+    CodeRef, CodeSource, Executor, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId, RequestedLimits,
+    Runtime, RuntimeId, RuntimeKind, RuntimeStatus,
 };
 use qinling_store::Users;
 
@@ -75,7 +75,7 @@ impl Engine {
         let package = request.package.ok_or_else(|| {
             EngineError::Invalid("a package is required: send the .wasm component in the `package` form field".into())
         })?;
-        let accepted = self.accept_package(executor, package, md5sum).await?;
+        let accepted = self.accept_package(executor, package, request.entry.clone(), md5sum).await?;
 
         let now = Utc::now();
         let function = Function {
@@ -157,10 +157,15 @@ impl Engine {
             validate::text("description", &description)?;
             function.description = description;
         }
-        if let Some(entry) = update.entry {
-            validate::text("entry", &entry)?;
-            function.entry = Some(entry);
-        }
+        let entry_changed = match update.entry {
+            Some(entry) => {
+                validate::text("entry", &entry)?;
+                let changed = function.entry.as_deref() != Some(entry.as_str());
+                function.entry = Some(entry);
+                changed
+            }
+            None => false,
+        };
         function.limits = self
             .settings
             .limits
@@ -173,13 +178,22 @@ impl Engine {
         let replaced = match update.package {
             Some(package) => {
                 let runtime = self.get_runtime(project, function.runtime_id).await?;
-                let accepted = self.accept_package(self.executor_for(&runtime)?, package, md5sum).await?;
+                let executor = self.executor_for(&runtime)?;
+                let accepted = self.accept_package(executor, package, function.entry.clone(), md5sum).await?;
                 function.code = CodeSource::Package { md5sum: accepted.md5sum };
                 function.package_size = accepted.size;
                 Some(std::mem::replace(&mut function.package, accepted.digest))
             }
             None if md5sum.is_some() => {
                 return Err(EngineError::Invalid("code.md5sum was given but no package was uploaded".into()));
+            }
+            None if entry_changed => {
+                // The entry picks what in the package runs: check the new choice before keeping it.
+                let runtime = self.get_runtime(project, function.runtime_id).await?;
+                let code = CodeRef { package: function.package.clone(), entry: function.entry.clone() };
+                let package = self.package(&code.package).await?;
+                self.executor_for(&runtime)?.prepare(&code, package).await.map_err(prepare_error)?;
+                None
             }
             None => None,
         };
@@ -218,6 +232,28 @@ impl Engine {
         Ok(())
     }
 
+    /// The workers a function holds. Wasm functions run in the shared instance pool and hold none, and
+    /// without a container orchestrator there are no others.
+    pub async fn function_workers(&self, project: &ProjectId, id: FunctionId) -> Result<Vec<String>, EngineError> {
+        self.get_function(project, id).await?;
+        Ok(Vec::new())
+    }
+
+    /// Refuses scaling a function that has no workers to scale (any function of a Wasm runtime).
+    pub async fn check_scalable(&self, project: &ProjectId, id: FunctionId) -> Result<(), EngineError> {
+        let function = self.get_function(project, id).await?;
+        let runtime = self.get_runtime(project, function.runtime_id).await?;
+        match runtime.kind {
+            RuntimeKind::Wasm => Err(EngineError::Invalid(format!(
+                "function {id} runs on a Wasm runtime: its executions share the instance pool, so it has no \
+                 workers to scale or detach"
+            ))),
+            RuntimeKind::Container => {
+                Err(EngineError::Invalid("this server has no container orchestrator, so no container workers".into()))
+            }
+        }
+    }
+
     /// The executor that runs functions of `runtime`, if the runtime can take functions now.
     pub(crate) fn executor_for(&self, runtime: &Runtime) -> Result<&dyn Executor, EngineError> {
         if runtime.status != RuntimeStatus::Available {
@@ -236,11 +272,13 @@ impl Engine {
         }
     }
 
-    /// Checks a package's size and MD5, has the executor prepare it, and stores it.
+    /// Checks a package's size and MD5, has the executor prepare it (with the entry that picks what in
+    /// it to run), and stores it.
     async fn accept_package(
         &self,
         executor: &dyn Executor,
         package: Bytes,
+        entry: Option<String>,
         md5sum: Option<String>,
     ) -> Result<AcceptedPackage, EngineError> {
         let max = self.settings.max_package_size;
@@ -262,10 +300,8 @@ impl Engine {
             )));
         }
         let digest = PackageDigest::of(&package);
-        executor.prepare(&digest, package.clone()).await.map_err(|e| match e {
-            PrepareError::Rejected(why) => EngineError::Invalid(format!("invalid package: {why}")),
-            PrepareError::Internal(why) => EngineError::Internal(format!("cannot prepare the package: {why}")),
-        })?;
+        let code = CodeRef { package: digest.clone(), entry };
+        executor.prepare(&code, package.clone()).await.map_err(prepare_error)?;
         self.store.packages().put(&digest, package.clone()).await?;
         Ok(AcceptedPackage { digest, size: package.len() as u64, md5sum: actual_md5 })
     }
@@ -283,6 +319,13 @@ impl Engine {
             }
             Err(e) => tracing::warn!(package = %digest, error = %e, "cannot tell whether a package is still used"),
         }
+    }
+}
+
+fn prepare_error(error: PrepareError) -> EngineError {
+    match error {
+        PrepareError::Rejected(why) => EngineError::Invalid(format!("invalid package: {why}")),
+        PrepareError::Internal(why) => EngineError::Internal(format!("cannot prepare the package: {why}")),
     }
 }
 

@@ -14,6 +14,7 @@ mod functions;
 mod input;
 mod jobs;
 mod listed;
+mod lookup;
 mod queue;
 mod resolve;
 mod runtimes;

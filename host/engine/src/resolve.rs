@@ -1,7 +1,7 @@
 //! Resolving what to run: a target (function at a version, or alias) becomes the exact code and limits
 //! of one execution. An alias is looked up each time, so changing it redirects later executions.
 
-use qinling_core::{Function, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Target};
+use qinling_core::{CodeRef, Function, FunctionId, Limits, ProjectId, RuntimeId, Target};
 
 use crate::{Engine, EngineError};
 
@@ -12,7 +12,7 @@ pub(crate) struct Runnable {
     pub(crate) version: i64,
     pub(crate) alias: Option<String>,
     pub(crate) runtime_id: RuntimeId,
-    pub(crate) package: PackageDigest,
+    pub(crate) code: CodeRef,
     pub(crate) limits: Limits,
 }
 
@@ -23,7 +23,7 @@ impl Runnable {
             version: 0,
             alias,
             runtime_id: function.runtime_id,
-            package: function.package,
+            code: CodeRef { package: function.package, entry: function.entry },
             limits: function.limits,
         }
     }
@@ -61,7 +61,7 @@ impl Engine {
             version,
             alias,
             runtime_id: snapshot.runtime_id,
-            package: snapshot.package,
+            code: CodeRef { package: snapshot.package, entry: snapshot.entry },
             limits: snapshot.limits,
         })
     }

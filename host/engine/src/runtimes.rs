@@ -2,7 +2,9 @@
 //! orchestrator, which this server does not have yet.
 
 use chrono::Utc;
-use qinling_core::{NewRuntime, Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimePatch, RuntimeStatus};
+use qinling_core::{
+    Capacity, NewRuntime, Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimePatch, RuntimeStatus,
+};
 
 use crate::{Engine, EngineError, Listed, validate};
 
@@ -90,6 +92,12 @@ impl Engine {
             return Err(EngineError::not_found("runtime", id));
         }
         Ok(runtime)
+    }
+
+    /// How many executions a runtime can run at once, and how many more it could start now.
+    pub async fn runtime_capacity(&self, project: &ProjectId, id: RuntimeId) -> Result<Capacity, EngineError> {
+        let runtime = self.get_runtime(project, id).await?;
+        Ok(self.executor_for(&runtime)?.capacity())
     }
 
     pub async fn delete_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<(), EngineError> {

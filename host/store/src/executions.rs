@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use qinling_core::{
-    Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId, Timestamp,
+    Condition, Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId, Timestamp,
 };
-use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::rows::{self, get};
 use crate::{Store, StoreError};
@@ -117,21 +117,24 @@ impl Store {
         filter: &ExecutionFilter,
         page: &Page<ExecutionId>,
     ) -> Result<Vec<Execution>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM executions WHERE project_id = $1 AND ($2 IS NULL OR function_id = $2) \
-             AND ($3 IS NULL OR status = $3) \
-             AND ($4 IS NULL OR (created_at, id) < (SELECT created_at, id FROM executions WHERE id = $4)) \
-             ORDER BY created_at DESC, id DESC LIMIT $5"
-        ))
-        .bind(project.as_str())
-        .bind(filter.function_id.map(|id| id.to_string()))
-        .bind(filter.status.map(ExecutionStatus::as_str))
-        .bind(page.marker.map(|id| id.to_string()))
-        .bind(page.fetch_limit())
-        .fetch_all(&self.db)
-        .await?;
+        let mut query =
+            QueryBuilder::<Sqlite>::new(concat!("SELECT ", columns!(), " FROM executions WHERE project_id = "));
+        query.push_bind(project.as_str().to_owned());
+        if let Some(condition) = &filter.function_id {
+            push_condition(&mut query, "function_id", condition.map(ToString::to_string));
+        }
+        if let Some(condition) = &filter.status {
+            push_condition(&mut query, "status", condition.map(|status| status.as_str().to_owned()));
+        }
+        if let Some(condition) = &filter.description {
+            push_condition(&mut query, "description", condition.clone());
+        }
+        if let Some(marker) = page.marker {
+            query.push(" AND (created_at, id) < (SELECT created_at, id FROM executions WHERE id = ");
+            query.push_bind(marker.to_string()).push(")");
+        }
+        query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(page.fetch_limit());
+        let rows = query.build().fetch_all(&self.db).await?;
         rows.iter().map(execution_from_row).collect()
     }
 
@@ -176,6 +179,28 @@ pub(crate) fn insert<'q>(execution: &'q Execution, log: &'q str) -> sqlx::query:
     .bind(log)
     .bind(execution.created_at)
     .bind(execution.updated_at)
+}
+
+/// Appends ` AND <column> <condition>` with bound values.
+fn push_condition(query: &mut QueryBuilder<Sqlite>, column: &str, condition: Condition<String>) {
+    let (operator, values) = match condition {
+        Condition::Eq(value) => (" = ", vec![value]),
+        Condition::Neq(value) => (" != ", vec![value]),
+        // An empty list matches nothing (IN) or everything (NOT IN).
+        Condition::In(values) if values.is_empty() => {
+            query.push(" AND 0");
+            return;
+        }
+        Condition::NotIn(values) if values.is_empty() => return,
+        Condition::In(values) => (" IN ", values),
+        Condition::NotIn(values) => (" NOT IN ", values),
+    };
+    query.push(format!(" AND {column}{operator}("));
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    query.push(")");
 }
 
 /// Counts an execution against what ran: the version it named, or the function's latest code.
@@ -283,10 +308,21 @@ mod tests {
             store.list_executions(project, &ExecutionFilter::default(), &second).await.unwrap(),
             vec![ok.clone()]
         );
-        let only_failed = ExecutionFilter { status: Some(ExecutionStatus::Failed), ..Default::default() };
+        let only_failed =
+            ExecutionFilter { status: Some(Condition::Eq(ExecutionStatus::Failed)), ..Default::default() };
         assert_eq!(store.list_executions(project, &only_failed, &Page::all()).await.unwrap(), vec![failed.clone()]);
+        let not_failed =
+            ExecutionFilter { status: Some(Condition::Neq(ExecutionStatus::Failed)), ..Default::default() };
+        assert_eq!(store.list_executions(project, &not_failed, &Page::all()).await.unwrap(), vec![ok.clone()]);
+        let either = Condition::In(vec![ExecutionStatus::Failed, ExecutionStatus::Success]);
+        let either = ExecutionFilter { status: Some(either), ..Default::default() };
+        assert_eq!(store.list_executions(project, &either, &Page::all()).await.unwrap().len(), 2);
+        let in_nothing = ExecutionFilter { status: Some(Condition::In(vec![])), ..Default::default() };
+        assert!(store.list_executions(project, &in_nothing, &Page::all()).await.unwrap().is_empty());
+        let not_in_nothing = ExecutionFilter { status: Some(Condition::NotIn(vec![])), ..Default::default() };
+        assert_eq!(store.list_executions(project, &not_in_nothing, &Page::all()).await.unwrap().len(), 2);
         let other_function =
-            ExecutionFilter { function_id: Some(qinling_core::FunctionId::new()), ..Default::default() };
+            ExecutionFilter { function_id: Some(Condition::Eq(qinling_core::FunctionId::new())), ..Default::default() };
         assert!(store.list_executions(project, &other_function, &Page::all()).await.unwrap().is_empty());
         assert!(store.delete_execution(project, ok.id).await.unwrap());
         assert!(!store.delete_execution(project, ok.id).await.unwrap());

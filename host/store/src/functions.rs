@@ -56,6 +56,22 @@ impl Store {
         function_in(&mut connection, project, id).await
     }
 
+    /// Up to `limit` functions of a project with this name (names need not be unique).
+    pub async fn functions_named(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        limit: i64,
+    ) -> Result<Vec<Function>, StoreError> {
+        let rows = sqlx::query(select!("WHERE project_id = $1 AND name = $2 ORDER BY created_at LIMIT $3"))
+            .bind(project.as_str())
+            .bind(name)
+            .bind(limit)
+            .fetch_all(&self.db)
+            .await?;
+        rows.iter().map(function_from_row).collect()
+    }
+
     /// A page of a project's functions, newest first.
     pub async fn list_functions(
         &self,

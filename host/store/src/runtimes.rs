@@ -50,6 +50,22 @@ impl Store {
         row.as_ref().map(runtime_from_row).transpose()
     }
 
+    /// Up to `limit` runtimes of a project with this name (names need not be unique).
+    pub async fn runtimes_named(
+        &self,
+        project: &ProjectId,
+        name: &str,
+        limit: i64,
+    ) -> Result<Vec<Runtime>, StoreError> {
+        let rows = sqlx::query(select!("WHERE project_id = $1 AND name = $2 ORDER BY created_at LIMIT $3"))
+            .bind(project.as_str())
+            .bind(name)
+            .bind(limit)
+            .fetch_all(&self.db)
+            .await?;
+        rows.iter().map(runtime_from_row).collect()
+    }
+
     /// A page of a project's runtimes, newest first.
     pub async fn list_runtimes(&self, project: &ProjectId, page: &Page<RuntimeId>) -> Result<Vec<Runtime>, StoreError> {
         let rows = sqlx::query(select!(
@@ -136,6 +152,8 @@ mod tests {
         let other = ProjectId::new("other");
         assert_eq!(store.get_runtime(&other, runtime.id).await.unwrap(), None);
         assert!(store.list_runtimes(&other, &Page::all()).await.unwrap().is_empty());
+        assert_eq!(store.runtimes_named(&project, "wasm", 2).await.unwrap(), vec![runtime.clone()]);
+        assert!(store.runtimes_named(&project, "python", 2).await.unwrap().is_empty());
     }
 
     #[tokio::test]

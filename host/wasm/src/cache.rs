@@ -1,13 +1,14 @@
 //! The on-disk cache of compiled components, so that a restart does not recompile.
 //!
-//! A file is named by the package digest and a hash of the engine's settings (wasmtime version, compiler
-//! flags, target): an artifact compiled under other settings is never loaded, it is just not found.
+//! A file is named by the code's key (package digest, refined by the entry) and a hash of the engine's
+//! settings (wasmtime version, compiler flags, target): an artifact compiled under other settings is never
+//! loaded, it is just not found.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use qinling_core::PackageDigest;
+use qinling_core::{CodeRef, PackageDigest};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -24,13 +25,13 @@ impl CompiledCache {
         Ok(Self { dir: dir.to_owned(), engine_key: format!("{:016x}", hasher.finish()) })
     }
 
-    pub(crate) fn path(&self, package: &PackageDigest) -> PathBuf {
-        self.dir.join(format!("{package}-{}.cwasm", self.engine_key))
+    pub(crate) fn path(&self, code: &CodeRef) -> PathBuf {
+        self.dir.join(format!("{}.{}.cwasm", code.key(), self.engine_key))
     }
 
-    /// The cached component for `package`, if this engine compiled one before.
-    pub(crate) fn load(&self, engine: &Engine, package: &PackageDigest) -> Option<Component> {
-        let path = self.path(package);
+    /// The cached component for `code`, if this engine compiled one before.
+    pub(crate) fn load(&self, engine: &Engine, code: &CodeRef) -> Option<Component> {
+        let path = self.path(code);
         if !path.exists() {
             return None;
         }
@@ -50,9 +51,9 @@ impl CompiledCache {
     }
 
     /// Writes the compiled artifact atomically: readers see the whole file or none.
-    pub(crate) fn store(&self, package: &PackageDigest, component: &Component) -> wasmtime::Result<()> {
+    pub(crate) fn store(&self, code: &CodeRef, component: &Component) -> wasmtime::Result<()> {
         let bytes = component.serialize()?;
-        let path = self.path(package);
+        let path = self.path(code);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(&bytes)?;
@@ -61,7 +62,13 @@ impl CompiledCache {
         Ok(())
     }
 
+    /// Removes every artifact compiled from `package` (whatever the entry or engine settings).
     pub(crate) fn remove(&self, package: &PackageDigest) {
-        let _ = std::fs::remove_file(self.path(package));
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(package.as_str()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }

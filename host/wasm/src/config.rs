@@ -9,6 +9,8 @@ pub const DEFAULT_MAX_CONCURRENT: u32 = 256;
 pub const DEFAULT_LOG_CAP: usize = 256 * 1024;
 /// Default cap on one execution's output; a larger output fails the execution.
 pub const DEFAULT_OUTPUT_CAP: usize = 4 * 1024 * 1024;
+/// Default largest WebAssembly file unpacked from a zip package.
+pub const DEFAULT_MAX_MODULE_SIZE: u64 = 256 * 1024 * 1024;
 /// Default largest linear memory any function may ask for (the operator's `max_memory_size`).
 pub const DEFAULT_MAX_MEMORY: u64 = 512 * 1024 * 1024;
 /// How often the epoch advances: the resolution of timeouts, and how long a guest runs between yields.
@@ -24,6 +26,8 @@ pub struct WasmConfig {
     pub cache_dir: PathBuf,
     pub max_concurrent: u32,
     pub max_memory: u64,
+    /// Largest WebAssembly file unpacked from a zip package (a bound on zip bombs).
+    pub max_module_size: u64,
     pub log_cap: usize,
     pub output_cap: usize,
     pub memory_keep_resident: usize,
@@ -38,6 +42,7 @@ impl WasmConfig {
             cache_dir: cache_dir.into(),
             max_concurrent: DEFAULT_MAX_CONCURRENT,
             max_memory: DEFAULT_MAX_MEMORY,
+            max_module_size: DEFAULT_MAX_MODULE_SIZE,
             log_cap: DEFAULT_LOG_CAP,
             output_cap: DEFAULT_OUTPUT_CAP,
             memory_keep_resident: DEFAULT_MEMORY_KEEP_RESIDENT,

@@ -1,12 +1,14 @@
 //! [`WasmExecutor`]: the [`Executor`] for Wasm runtimes. Prepared components are kept as one
-//! `InstancePre` per package digest; every execution gets a fresh store and a fresh instance.
+//! `InstancePre` per code (package digest and entry); every execution gets a fresh store and instance.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use dashmap::DashMap;
-use qinling_core::{ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError};
+use qinling_core::{
+    Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
+};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
@@ -15,9 +17,8 @@ use crate::bindings::HandlerPre;
 use crate::cache::CompiledCache;
 use crate::engine::{self, Allocator};
 use crate::log_sink::LogSink;
-use crate::shape;
 use crate::state::ExecutionState;
-use crate::{WasmConfig, ticker};
+use crate::{WasmConfig, package, shape, ticker};
 
 /// How long a component may take to instantiate when it is primed at upload.
 const PRIME_TIMEOUT: Duration = Duration::from_secs(5);
@@ -43,7 +44,7 @@ struct Inner {
     allocator: Allocator,
     linker: Linker<ExecutionState>,
     cache: CompiledCache,
-    prepared: DashMap<PackageDigest, HandlerPre<ExecutionState>>,
+    prepared: DashMap<CodeRef, HandlerPre<ExecutionState>>,
     /// One permit per pool slot, so that instantiation never fails for lack of a slot: executions wait.
     slots: Semaphore,
     config: WasmConfig,
@@ -67,43 +68,33 @@ impl WasmExecutor {
     pub fn allocator(&self) -> Allocator {
         self.inner.allocator
     }
-
-    /// Where the compiled artifact of `package` is (or would be) cached.
-    pub fn cached_artifact(&self, package: &PackageDigest) -> std::path::PathBuf {
-        self.inner.cache.path(package)
-    }
 }
 
 impl Inner {
     /// Compiles (or loads from the disk cache) and links a package. CPU-heavy: call off the async workers.
     /// Only a component that links is cached, so a rejected upload leaves nothing on disk.
-    fn prepare_blocking(
-        &self,
-        package: &PackageDigest,
-        bytes: &[u8],
-    ) -> Result<HandlerPre<ExecutionState>, PrepareError> {
-        if let Some(component) = self.cache.load(&self.engine, package) {
+    fn prepare_blocking(&self, code: &CodeRef, package: &[u8]) -> Result<HandlerPre<ExecutionState>, PrepareError> {
+        if let Some(component) = self.cache.load(&self.engine, code) {
             return self.link(&component);
         }
-        shape::check_is_component(bytes).map_err(PrepareError::Rejected)?;
+        let bytes = package::wasm_bytes(package, code.entry.as_deref(), self.config.max_module_size)
+            .map_err(PrepareError::Rejected)?;
+        shape::check_is_component(&bytes).map_err(PrepareError::Rejected)?;
         let started = Instant::now();
-        let component = Component::from_binary(&self.engine, bytes)
+        let component = Component::from_binary(&self.engine, &bytes)
             .map_err(|e| PrepareError::Rejected(format!("the component is not valid: {e:#}")))?;
         let pre = self.link(&component)?;
-        tracing::info!(%package, elapsed = ?started.elapsed(), "compiled a package");
-        if let Err(e) = self.cache.store(package, &component) {
-            tracing::warn!(%package, error = %e, "cannot cache compiled artifact");
+        tracing::info!(package = %code.package, elapsed = ?started.elapsed(), "compiled a package");
+        if let Err(e) = self.cache.store(code, &component) {
+            tracing::warn!(package = %code.package, error = %e, "cannot cache compiled artifact");
         }
         Ok(pre)
     }
 
     /// Loads a package compiled before (by an earlier process) from the disk cache only.
-    fn load_cached_blocking(
-        &self,
-        package: &PackageDigest,
-    ) -> Option<Result<HandlerPre<ExecutionState>, PrepareError>> {
-        let component = self.cache.load(&self.engine, package)?;
-        tracing::info!(%package, "loaded a compiled package from the cache");
+    fn load_cached_blocking(&self, code: &CodeRef) -> Option<Result<HandlerPre<ExecutionState>, PrepareError>> {
+        let component = self.cache.load(&self.engine, code)?;
+        tracing::info!(package = %code.package, "loaded a compiled package from the cache");
         Some(self.link(&component))
     }
 
@@ -234,35 +225,35 @@ fn describe_trap(
 
 #[async_trait::async_trait]
 impl Executor for WasmExecutor {
-    async fn prepare(&self, package: &PackageDigest, bytes: Bytes) -> Result<(), PrepareError> {
-        if self.inner.prepared.contains_key(package) {
+    async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<(), PrepareError> {
+        if self.inner.prepared.contains_key(code) {
             return Ok(());
         }
         let inner = self.inner.clone();
-        let digest = package.clone();
+        let owned = code.clone();
         // Compiling takes milliseconds to seconds of CPU: keep it off the async workers.
-        let pre = tokio::task::spawn_blocking(move || inner.prepare_blocking(&digest, &bytes))
+        let pre = tokio::task::spawn_blocking(move || inner.prepare_blocking(&owned, &bytes))
             .await
             .map_err(|e| PrepareError::Internal(format!("compilation task failed: {e}")))??;
         self.inner.prime(&pre).await?;
-        self.inner.prepared.insert(package.clone(), pre);
+        self.inner.prepared.insert(code.clone(), pre);
         Ok(())
     }
 
     async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError> {
-        let pre = match self.inner.prepared.get(&request.package) {
+        let pre = match self.inner.prepared.get(&request.code) {
             Some(pre) => pre.clone(),
             None => {
                 let inner = self.inner.clone();
-                let digest = request.package.clone();
+                let code = request.code.clone();
                 // Deserializing maps the artifact and links it: file IO, so off the async workers too.
-                let loaded = tokio::task::spawn_blocking(move || inner.load_cached_blocking(&digest))
+                let loaded = tokio::task::spawn_blocking(move || inner.load_cached_blocking(&code))
                     .await
                     .map_err(|e| ExecuteError::Internal(format!("loading task failed: {e}")))?;
                 match loaded {
-                    Some(Ok(pre)) => self.inner.prepared.entry(request.package.clone()).or_insert(pre).clone(),
+                    Some(Ok(pre)) => self.inner.prepared.entry(request.code.clone()).or_insert(pre).clone(),
                     Some(Err(e)) => return Err(ExecuteError::Internal(e.to_string())),
-                    None => return Err(ExecuteError::NotPrepared(request.package)),
+                    None => return Err(ExecuteError::NotPrepared(request.code)),
                 }
             }
         };
@@ -276,7 +267,12 @@ impl Executor for WasmExecutor {
     }
 
     async fn release(&self, package: &PackageDigest) {
-        self.inner.prepared.remove(package);
+        self.inner.prepared.retain(|code, _| &code.package != package);
         self.inner.cache.remove(package);
+    }
+
+    fn capacity(&self) -> Capacity {
+        let total = u64::from(self.inner.config.max_concurrent);
+        Capacity { total, available: self.inner.slots.available_permits() as u64 }
     }
 }

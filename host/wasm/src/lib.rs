@@ -17,6 +17,7 @@ mod engine;
 mod executor;
 mod limiter;
 mod log_sink;
+mod package;
 mod shape;
 mod state;
 mod ticker;
