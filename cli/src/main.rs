@@ -3,11 +3,15 @@
 mod client;
 mod server;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "qinling", version, about = "Functions as a Service: WebAssembly components and containers")]
 struct Cli {
+    #[command(flatten)]
+    connection: client::Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -16,36 +20,23 @@ struct Cli {
 enum Command {
     /// Run the server.
     Server(server::ServerArgs),
-    /// Manage runtimes.
-    #[command(subcommand)]
-    Runtime(client::RuntimeCommand),
-    /// Manage functions.
-    #[command(subcommand)]
-    Function(client::FunctionCommand),
-    /// Run functions and read executions.
-    #[command(subcommand)]
-    Execution(client::ExecutionCommand),
-    /// Name functions at a version.
-    #[command(subcommand)]
-    Alias(client::AliasCommand),
-    /// Run functions on a schedule.
-    #[command(subcommand)]
-    Job(client::JobCommand),
-    /// Run functions from a URL.
-    #[command(subcommand)]
-    Webhook(client::WebhookCommand),
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Server(args) => server::run(args).await,
-        Command::Runtime(command) => client::runtime(command).await,
-        Command::Function(command) => client::function(command).await,
-        Command::Execution(command) => client::execution(command).await,
-        Command::Alias(command) => client::alias(command).await,
-        Command::Job(command) => client::job(command).await,
-        Command::Webhook(command) => client::webhook(command).await,
+        Command::Client(command) => client::run(&cli.connection, command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes, without a backtrace: these are messages for the user.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

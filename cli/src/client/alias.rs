@@ -4,7 +4,6 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::json;
 
-use super::Connection;
 use super::http::Api;
 
 #[derive(Subcommand, Debug)]
@@ -19,20 +18,11 @@ pub(crate) enum AliasCommand {
         version: i64,
         #[arg(long)]
         description: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// List aliases.
-    List {
-        #[command(flatten)]
-        connection: Connection,
-    },
+    List,
     /// Show an alias.
-    Show {
-        name: String,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Show { name: String },
     /// Point an alias elsewhere or change its description.
     Update {
         name: String,
@@ -42,45 +32,36 @@ pub(crate) enum AliasCommand {
         version: Option<i64>,
         #[arg(long)]
         description: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// Delete aliases.
     Delete {
         #[arg(required = true)]
         names: Vec<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
 }
 
 const COLUMNS: &[&str] = &["name", "function_id", "function_version", "description", "created_at"];
 
-pub(crate) async fn run(command: AliasCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(api: &Api, command: AliasCommand) -> anyhow::Result<()> {
     match command {
-        AliasCommand::Create { name, function, version, description, connection } => {
-            let api = Api::new(&connection);
+        AliasCommand::Create { name, function, version, description } => {
             let body =
                 json!({"name": name, "function_id": function, "function_version": version, "description": description});
             api.print_resource(&api.send_json(api.request(Method::POST, "/v1/aliases").json(&body)).await?);
         }
-        AliasCommand::List { connection } => {
-            let api = Api::new(&connection);
+        AliasCommand::List => {
             api.print_list(&api.get("/v1/aliases").await?, "function_aliases", COLUMNS);
         }
-        AliasCommand::Show { name, connection } => {
-            let api = Api::new(&connection);
+        AliasCommand::Show { name } => {
             api.print_resource(&api.get(&format!("/v1/aliases/{name}")).await?);
         }
-        AliasCommand::Update { name, function, version, description, connection } => {
-            let api = Api::new(&connection);
+        AliasCommand::Update { name, function, version, description } => {
             let body = json!({"function_id": function, "function_version": version, "description": description});
             api.print_resource(
                 &api.send_json(api.request(Method::PUT, &format!("/v1/aliases/{name}")).json(&body)).await?,
             );
         }
-        AliasCommand::Delete { names, connection } => {
-            let api = Api::new(&connection);
+        AliasCommand::Delete { names } => {
             for name in names {
                 api.delete(&format!("/v1/aliases/{name}")).await?;
                 println!("Request to delete alias {name} has been accepted.");

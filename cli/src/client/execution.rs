@@ -4,7 +4,6 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::json;
 
-use super::Connection;
 use super::http::Api;
 
 #[derive(Subcommand, Debug)]
@@ -28,8 +27,6 @@ pub(crate) enum ExecutionCommand {
         input: Option<String>,
         #[arg(long)]
         description: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// List executions.
     List {
@@ -39,44 +36,30 @@ pub(crate) enum ExecutionCommand {
         /// Only executions with this status (running, success, failed, error).
         #[arg(long)]
         status: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// Show an execution.
-    Show {
-        id: String,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Show { id: String },
     /// Print what an execution wrote to stdout and stderr.
-    Log {
-        id: String,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Log { id: String },
     /// Delete executions.
     Delete {
         #[arg(required = true)]
         ids: Vec<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
 }
 
 const COLUMNS: &[&str] = &["id", "function_id", "status", "sync", "created_at"];
 
-pub(crate) async fn run(command: ExecutionCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(api: &Api, command: ExecutionCommand) -> anyhow::Result<()> {
     match command {
-        ExecutionCommand::Create { function, version, alias, asynchronous, input, description, connection } => {
-            let api = Api::new(&connection);
+        ExecutionCommand::Create { function, version, alias, asynchronous, input, description } => {
             let body = json!({
                 "function_id": function, "function_version": version, "function_alias": alias,
                 "input": input, "description": description, "sync": !asynchronous,
             });
             api.print_resource(&api.send_json(api.request(Method::POST, "/v1/executions").json(&body)).await?);
         }
-        ExecutionCommand::List { function, status, connection } => {
-            let api = Api::new(&connection);
+        ExecutionCommand::List { function, status } => {
             let query: Vec<(&str, String)> = [("function_id", function), ("status", status)]
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -84,17 +67,14 @@ pub(crate) async fn run(command: ExecutionCommand) -> anyhow::Result<()> {
             let answer = api.send_json(api.request(Method::GET, "/v1/executions").query(&query)).await?;
             api.print_list(&answer, "executions", COLUMNS);
         }
-        ExecutionCommand::Show { id, connection } => {
-            let api = Api::new(&connection);
+        ExecutionCommand::Show { id } => {
             api.print_resource(&api.get(&format!("/v1/executions/{id}")).await?);
         }
-        ExecutionCommand::Log { id, connection } => {
-            let api = Api::new(&connection);
+        ExecutionCommand::Log { id } => {
             let log = api.send(api.request(Method::GET, &format!("/v1/executions/{id}/log"))).await?.text().await?;
             print!("{log}");
         }
-        ExecutionCommand::Delete { ids, connection } => {
-            let api = Api::new(&connection);
+        ExecutionCommand::Delete { ids } => {
             for id in ids {
                 api.delete(&format!("/v1/executions/{id}")).await?;
                 println!("Request to delete execution {id} has been accepted.");

@@ -8,7 +8,6 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
-use super::Connection;
 use super::http::Api;
 
 #[derive(Subcommand, Debug)]
@@ -25,20 +24,11 @@ pub(crate) enum FunctionCommand {
         name: Option<String>,
         #[command(flatten)]
         settings: Settings,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// List functions.
-    List {
-        #[command(flatten)]
-        connection: Connection,
-    },
+    List,
     /// Show a function.
-    Show {
-        id: String,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Show { id: String },
     /// Change a function's settings or upload a new package.
     Update {
         id: String,
@@ -48,8 +38,6 @@ pub(crate) enum FunctionCommand {
         name: Option<String>,
         #[command(flatten)]
         settings: Settings,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// Download a function's package.
     Download {
@@ -57,8 +45,6 @@ pub(crate) enum FunctionCommand {
         /// Where to write it; defaults to `<id>.wasm`.
         #[arg(long, short)]
         output: Option<PathBuf>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// Manage a function's versions.
     #[command(subcommand)]
@@ -67,8 +53,6 @@ pub(crate) enum FunctionCommand {
     Delete {
         #[arg(required = true)]
         ids: Vec<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
 }
 
@@ -110,10 +94,9 @@ impl Settings {
 
 const COLUMNS: &[&str] = &["id", "name", "runtime_id", "count", "timeout", "memory_size", "created_at"];
 
-pub(crate) async fn run(command: FunctionCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(api: &Api, command: FunctionCommand) -> anyhow::Result<()> {
     match command {
-        FunctionCommand::Create { runtime, package, name, settings, connection } => {
-            let api = Api::new(&connection);
+        FunctionCommand::Create { runtime, package, name, settings } => {
             let mut form = Form::new()
                 .text("runtime_id", runtime)
                 .text("code", json!({"source": "package"}).to_string())
@@ -124,16 +107,13 @@ pub(crate) async fn run(command: FunctionCommand) -> anyhow::Result<()> {
             let request = api.request(Method::POST, "/v1/functions").multipart(settings.add_to(form));
             api.print_resource(&api.send_json(request).await?);
         }
-        FunctionCommand::List { connection } => {
-            let api = Api::new(&connection);
+        FunctionCommand::List => {
             api.print_list(&api.get("/v1/functions").await?, "functions", COLUMNS);
         }
-        FunctionCommand::Show { id, connection } => {
-            let api = Api::new(&connection);
+        FunctionCommand::Show { id } => {
             api.print_resource(&api.get(&format!("/v1/functions/{id}")).await?);
         }
-        FunctionCommand::Update { id, package, name, settings, connection } => {
-            let api = Api::new(&connection);
+        FunctionCommand::Update { id, package, name, settings } => {
             let mut form = Form::new();
             if let Some(package) = package {
                 form = form
@@ -146,17 +126,15 @@ pub(crate) async fn run(command: FunctionCommand) -> anyhow::Result<()> {
             let request = api.request(Method::PUT, &format!("/v1/functions/{id}")).multipart(settings.add_to(form));
             api.print_resource(&api.send_json(request).await?);
         }
-        FunctionCommand::Download { id, output, connection } => {
-            let api = Api::new(&connection);
+        FunctionCommand::Download { id, output } => {
             let response = api.send(api.request(Method::GET, &format!("/v1/functions/{id}?download=true"))).await?;
             let bytes = response.bytes().await.context("reading the package")?;
             let output = output.unwrap_or_else(|| PathBuf::from(format!("{id}.wasm")));
             tokio::fs::write(&output, &bytes).await.with_context(|| format!("writing {}", output.display()))?;
             println!("Package of function {id} written to {} ({} bytes).", output.display(), bytes.len());
         }
-        FunctionCommand::Version(command) => super::version::run(command).await?,
-        FunctionCommand::Delete { ids, connection } => {
-            let api = Api::new(&connection);
+        FunctionCommand::Version(command) => super::version::run(api, command).await?,
+        FunctionCommand::Delete { ids } => {
             for id in ids {
                 api.delete(&format!("/v1/functions/{id}")).await?;
                 println!("Request to delete function {id} has been accepted.");

@@ -4,7 +4,6 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::Connection;
 use super::http::Api;
 use super::target::TargetArgs;
 
@@ -28,20 +27,11 @@ pub(crate) enum JobCommand {
         /// The input each run receives.
         #[arg(long)]
         input: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// List jobs.
-    List {
-        #[command(flatten)]
-        connection: Connection,
-    },
+    List,
     /// Show a job.
-    Show {
-        id: String,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Show { id: String },
     /// Pause, resume or cancel a job, or change its pattern, input or name.
     Update {
         id: String,
@@ -54,25 +44,20 @@ pub(crate) enum JobCommand {
         input: Option<String>,
         #[arg(long)]
         name: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// Delete jobs.
     Delete {
         #[arg(required = true)]
         ids: Vec<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
 }
 
 const COLUMNS: &[&str] =
     &["id", "name", "function_id", "function_alias", "pattern", "status", "count", "next_execution_time"];
 
-pub(crate) async fn run(command: JobCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(api: &Api, command: JobCommand) -> anyhow::Result<()> {
     match command {
-        JobCommand::Create { target, name, pattern, first_execution_time, count, input, connection } => {
-            let api = Api::new(&connection);
+        JobCommand::Create { target, name, pattern, first_execution_time, count, input } => {
             let mut body = Map::new();
             target.add_to(&mut body);
             let fields = [
@@ -85,21 +70,17 @@ pub(crate) async fn run(command: JobCommand) -> anyhow::Result<()> {
             body.extend(fields.into_iter().filter_map(|(key, value)| value.map(|value| (key.to_owned(), value))));
             api.print_resource(&api.send_json(api.request(Method::POST, "/v1/jobs").json(&body)).await?);
         }
-        JobCommand::List { connection } => {
-            let api = Api::new(&connection);
+        JobCommand::List => {
             api.print_list(&api.get("/v1/jobs").await?, "jobs", COLUMNS);
         }
-        JobCommand::Show { id, connection } => {
-            let api = Api::new(&connection);
+        JobCommand::Show { id } => {
             api.print_resource(&api.get(&format!("/v1/jobs/{id}")).await?);
         }
-        JobCommand::Update { id, status, pattern, input, name, connection } => {
-            let api = Api::new(&connection);
+        JobCommand::Update { id, status, pattern, input, name } => {
             let body = json!({"status": status, "pattern": pattern, "function_input": input, "name": name});
             api.print_resource(&api.send_json(api.request(Method::PUT, &format!("/v1/jobs/{id}")).json(&body)).await?);
         }
-        JobCommand::Delete { ids, connection } => {
-            let api = Api::new(&connection);
+        JobCommand::Delete { ids } => {
             for id in ids {
                 api.delete(&format!("/v1/jobs/{id}")).await?;
                 println!("Request to delete job {id} has been accepted.");

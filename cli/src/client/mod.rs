@@ -12,16 +12,52 @@ mod target;
 mod version;
 mod webhook;
 
-pub(crate) use alias::{AliasCommand, run as alias};
-pub(crate) use execution::{ExecutionCommand, run as execution};
-pub(crate) use function::{FunctionCommand, run as function};
-pub(crate) use job::{JobCommand, run as job};
-pub(crate) use runtime::{RuntimeCommand, run as runtime};
-pub(crate) use webhook::{WebhookCommand, run as webhook};
+use alias::AliasCommand;
+use execution::ExecutionCommand;
+use function::FunctionCommand;
+use http::Api;
+use job::JobCommand;
+use runtime::RuntimeCommand;
+use webhook::WebhookCommand;
+
+/// The client commands, one per resource.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum ClientCommand {
+    /// Manage runtimes.
+    #[command(subcommand)]
+    Runtime(RuntimeCommand),
+    /// Manage functions.
+    #[command(subcommand)]
+    Function(FunctionCommand),
+    /// Run functions and read executions.
+    #[command(subcommand)]
+    Execution(ExecutionCommand),
+    /// Name functions at a version.
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Run functions on a schedule.
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Run functions from a URL.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+pub(crate) async fn run(connection: &Connection, command: ClientCommand) -> anyhow::Result<()> {
+    let api = Api::new(connection);
+    match command {
+        ClientCommand::Runtime(command) => runtime::run(&api, command).await,
+        ClientCommand::Function(command) => function::run(&api, command).await,
+        ClientCommand::Execution(command) => execution::run(&api, command).await,
+        ClientCommand::Alias(command) => alias::run(&api, command).await,
+        ClientCommand::Job(command) => job::run(&api, command).await,
+        ClientCommand::Webhook(command) => webhook::run(&api, command).await,
+    }
+}
 
 use clap::Args;
 
-/// Options every client command takes.
+/// Options every client command takes (given anywhere on the command line).
 #[derive(Args, Debug, Clone)]
 pub(crate) struct Connection {
     /// The Qinling server's URL.

@@ -7,7 +7,6 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::json;
 
-use super::Connection;
 use super::http::Api;
 
 #[derive(Subcommand, Debug)]
@@ -17,22 +16,11 @@ pub(crate) enum VersionCommand {
         function: String,
         #[arg(long)]
         description: Option<String>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// List a function's versions.
-    List {
-        function: String,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    List { function: String },
     /// Show a version.
-    Show {
-        function: String,
-        version: u32,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Show { function: String, version: u32 },
     /// Download a version's package.
     Download {
         function: String,
@@ -40,43 +28,32 @@ pub(crate) enum VersionCommand {
         /// Where to write it; defaults to `<function>_<version>.wasm`.
         #[arg(long, short)]
         output: Option<PathBuf>,
-        #[command(flatten)]
-        connection: Connection,
     },
     /// Delete a version.
-    Delete {
-        function: String,
-        version: u32,
-        #[command(flatten)]
-        connection: Connection,
-    },
+    Delete { function: String, version: u32 },
 }
 
 const COLUMNS: &[&str] = &["id", "function_id", "version_number", "description", "count", "created_at"];
 
-pub(crate) async fn run(command: VersionCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(api: &Api, command: VersionCommand) -> anyhow::Result<()> {
     match command {
-        VersionCommand::Create { function, description, connection } => {
-            let api = Api::new(&connection);
+        VersionCommand::Create { function, description } => {
             let request = api
                 .request(Method::POST, &format!("/v1/functions/{function}/versions"))
                 .json(&json!({"description": description}));
             api.print_resource(&api.send_json(request).await?);
         }
-        VersionCommand::List { function, connection } => {
-            let api = Api::new(&connection);
+        VersionCommand::List { function } => {
             api.print_list(
                 &api.get(&format!("/v1/functions/{function}/versions")).await?,
                 "function_versions",
                 COLUMNS,
             );
         }
-        VersionCommand::Show { function, version, connection } => {
-            let api = Api::new(&connection);
+        VersionCommand::Show { function, version } => {
             api.print_resource(&api.get(&format!("/v1/functions/{function}/versions/{version}")).await?);
         }
-        VersionCommand::Download { function, version, output, connection } => {
-            let api = Api::new(&connection);
+        VersionCommand::Download { function, version, output } => {
             let path = format!("/v1/functions/{function}/versions/{version}?download=true");
             let bytes =
                 api.send(api.request(Method::GET, &path)).await?.bytes().await.context("reading the package")?;
@@ -84,8 +61,7 @@ pub(crate) async fn run(command: VersionCommand) -> anyhow::Result<()> {
             tokio::fs::write(&output, &bytes).await.with_context(|| format!("writing {}", output.display()))?;
             println!("Package of version {version} of function {function} written to {}.", output.display());
         }
-        VersionCommand::Delete { function, version, connection } => {
-            let api = Api::new(&connection);
+        VersionCommand::Delete { function, version } => {
             api.delete(&format!("/v1/functions/{function}/versions/{version}")).await?;
             println!("Request to delete version {version} of function {function} has been accepted.");
         }

@@ -8,7 +8,6 @@ use qinling_core::Alias;
 use qinling_engine::{AliasUpdate, NewAlias};
 use serde::{Deserialize, Serialize};
 
-use crate::functions::function_id;
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -81,7 +80,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<AliasBody>), ApiError> {
     let new = NewAlias {
         name: body.name,
-        function_id: function_id(&body.function_id)?,
+        function_id: state.engine.find_function(&project, &body.function_id).await?.id,
         function_version: body.function_version.unwrap_or(0),
         description: body.description.unwrap_or_default(),
     };
@@ -116,7 +115,10 @@ async fn update(
     ApiJson(body): ApiJson<UpdateAlias>,
 ) -> Result<Json<AliasBody>, ApiError> {
     let update = AliasUpdate {
-        function_id: body.function_id.as_deref().map(function_id).transpose()?,
+        function_id: match body.function_id.as_deref() {
+            Some(name_or_id) => Some(state.engine.find_function(&project, name_or_id).await?.id),
+            None => None,
+        },
         function_version: body.function_version,
         description: body.description,
     };

@@ -144,7 +144,7 @@ async fn create(
         Some(value) => Some(value.to_string()),
     };
     let new = NewExecution {
-        target: body.target.required()?,
+        target: body.target.required(&state.engine, &project).await?,
         input,
         sync: body.sync,
         description: body.description.unwrap_or_default(),

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use qinling_core::{CodeSource, Function, FunctionId};
+use qinling_core::{CodeSource, Function};
 use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -87,11 +87,6 @@ impl DownloadQuery {
     pub(crate) fn wants_download(&self) -> bool {
         self.download.as_deref().is_some_and(truthy)
     }
-}
-
-/// A function id from the path; anything that is not a UUID names no function.
-pub(crate) fn function_id(text: &str) -> Result<FunctionId, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found(format!("function {text} not found")))
 }
 
 /// Qinling's truthy strings for boolean query parameters.

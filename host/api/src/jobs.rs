@@ -125,7 +125,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<JobBody>), ApiError> {
     let new = NewJob {
         name: body.name.unwrap_or_default(),
-        target: body.target.required()?,
+        target: body.target.required(&state.engine, &project).await?,
         function_input: input_text(body.function_input),
         pattern: body.pattern.filter(|p| !p.trim().is_empty()),
         first_execution_time: parse_time("first_execution_time", body.first_execution_time)?,

@@ -1,11 +1,11 @@
 //! The target fields Qinling's executions, jobs and webhooks share: `function_id` with an optional
 //! `function_version`, or `function_alias`.
 
-use qinling_core::Target;
+use qinling_core::{ProjectId, Target};
+use qinling_engine::Engine;
 use serde::Deserialize;
 
 use crate::ApiError;
-use crate::functions::function_id;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct TargetFields {
@@ -18,12 +18,13 @@ pub(crate) struct TargetFields {
 }
 
 impl TargetFields {
-    /// The target named, if any field names one.
-    pub(crate) fn target(&self) -> Result<Option<Target>, ApiError> {
+    /// The target named, if any field names one; a function may be named by id or by name.
+    pub(crate) async fn target(&self, engine: &Engine, project: &ProjectId) -> Result<Option<Target>, ApiError> {
         match (&self.function_id, &self.function_alias) {
             (Some(_), Some(_)) => Err(ApiError::bad_request("give either function_id or function_alias, not both")),
-            (Some(id), None) => {
-                Ok(Some(Target::Function { id: function_id(id)?, version: self.function_version.unwrap_or(0) }))
+            (Some(name_or_id), None) => {
+                let id = engine.find_function(project, name_or_id).await?.id;
+                Ok(Some(Target::Function { id, version: self.function_version.unwrap_or(0) }))
             }
             (None, Some(_)) if self.function_version.unwrap_or(0) != 0 => Err(ApiError::bad_request(
                 "function_version cannot be given with function_alias: the alias names the version",
@@ -37,8 +38,10 @@ impl TargetFields {
     }
 
     /// The target, which must be given.
-    pub(crate) fn required(&self) -> Result<Target, ApiError> {
-        self.target()?.ok_or_else(|| ApiError::bad_request("either function_id or function_alias is required"))
+    pub(crate) async fn required(&self, engine: &Engine, project: &ProjectId) -> Result<Target, ApiError> {
+        self.target(engine, project)
+            .await?
+            .ok_or_else(|| ApiError::bad_request("either function_id or function_alias is required"))
     }
 }
 

@@ -11,7 +11,6 @@ use qinling_engine::WebhookUpdate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::functions::function_id;
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -89,8 +88,14 @@ async fn create(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Json<WebhookBody>), ApiError> {
-    let webhook =
-        state.engine.create_webhook(&project, body.target.required()?, body.description.unwrap_or_default()).await?;
+    let webhook = state
+        .engine
+        .create_webhook(
+            &project,
+            body.target.required(&state.engine, &project).await?,
+            body.description.unwrap_or_default(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(WebhookBody::new(webhook, &headers))))
 }
 
@@ -125,7 +130,10 @@ async fn update(
     ApiJson(body): ApiJson<UpdateWebhook>,
 ) -> Result<Json<WebhookBody>, ApiError> {
     let update = WebhookUpdate {
-        function_id: body.target.function_id.as_deref().map(function_id).transpose()?,
+        function_id: match body.target.function_id.as_deref() {
+            Some(name_or_id) => Some(state.engine.find_function(&project, name_or_id).await?.id),
+            None => None,
+        },
         function_version: body.target.function_version,
         function_alias: body.target.function_alias,
         description: body.description,
