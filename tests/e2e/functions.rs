@@ -23,7 +23,7 @@ async fn a_component_uploads_like_the_qinling_quickstart() {
     assert_eq!(status, StatusCode::CREATED, "{function}");
     assert_eq!(function["name"], "word-stats");
     assert_eq!(function["runtime_id"], runtime.as_str());
-    assert_eq!(function["code"], json!({"source": "package", "md5sum": md5}));
+    assert_eq!(function["code"], json!({"source": "package", "md5sum": md5, "abi": "handler"}));
     assert_eq!(function["timeout"], 10);
     assert_eq!(function["memory_size"], 32 * 1024 * 1024);
     assert_eq!(function["cpu"], 100);

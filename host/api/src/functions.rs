@@ -48,7 +48,7 @@ struct FunctionBody {
 impl From<Function> for FunctionBody {
     fn from(function: Function) -> Self {
         let code = match &function.code {
-            CodeSource::Package { md5sum } => json!({"source": "package", "md5sum": md5sum}),
+            CodeSource::Package { md5sum, abi } => json!({"source": "package", "md5sum": md5sum, "abi": abi}),
         };
         Self {
             id: function.id.to_string(),

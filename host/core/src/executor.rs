@@ -80,6 +80,14 @@ pub struct ExecutionOutcome {
     pub log: String,
 }
 
+/// What preparing found out about code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    /// How the executor calls the code (for Wasm: `handler`, `wasi-http`, `wasi-command` or
+    /// `wasip1-command`), shown to users as `code.abi`.
+    pub abi: String,
+}
+
 /// An executor's room for executions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capacity {
@@ -114,7 +122,7 @@ pub enum ExecuteError {
 pub trait Executor: Send + Sync + 'static {
     /// Validates code and makes it ready to run, so that the first execution pays no compilation.
     /// `bytes` is the package `code` names. Preparing code that is already prepared is cheap.
-    async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<(), PrepareError>;
+    async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<Prepared, PrepareError>;
 
     /// Runs one execution to completion (or to its timeout).
     async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError>;

@@ -6,8 +6,9 @@ use crate::{FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeSource {
     /// An uploaded package, kept in the platform's object store. `md5sum` is the package's MD5, recorded
-    /// at upload as Qinling did (the client shows it and sends it to be checked).
-    Package { md5sum: String },
+    /// at upload as Qinling did (the client shows it and sends it to be checked); `abi` is how the executor
+    /// calls it, found when it was prepared.
+    Package { md5sum: String, abi: String },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -19,6 +19,7 @@ mod version;
 pub use execution::{Condition, ConditionError, Execution, ExecutionFilter, ExecutionResult, ExecutionStatus};
 pub use executor::{
     Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
+    Prepared,
 };
 pub use function::{CodeSource, Function};
 pub use ids::{AliasId, ExecutionId, FunctionId, JobId, ParseIdError, ProjectId, RuntimeId, VersionId, WebhookId};

@@ -51,6 +51,7 @@ struct AcceptedPackage {
     digest: PackageDigest,
     size: u64,
     md5sum: String,
+    abi: String,
 }
 
 impl Engine {
@@ -84,7 +85,7 @@ impl Engine {
             name: request.name,
             description: request.description,
             runtime_id,
-            code: CodeSource::Package { md5sum: accepted.md5sum },
+            code: CodeSource::Package { md5sum: accepted.md5sum, abi: accepted.abi },
             entry: request.entry,
             limits,
             count: 0,
@@ -180,7 +181,7 @@ impl Engine {
                 let runtime = self.get_runtime(project, function.runtime_id).await?;
                 let executor = self.executor_for(&runtime)?;
                 let accepted = self.accept_package(executor, package, function.entry.clone(), md5sum).await?;
-                function.code = CodeSource::Package { md5sum: accepted.md5sum };
+                function.code = CodeSource::Package { md5sum: accepted.md5sum, abi: accepted.abi };
                 function.package_size = accepted.size;
                 Some(std::mem::replace(&mut function.package, accepted.digest))
             }
@@ -192,7 +193,9 @@ impl Engine {
                 let runtime = self.get_runtime(project, function.runtime_id).await?;
                 let code = CodeRef { package: function.package.clone(), entry: function.entry.clone() };
                 let package = self.package(&code.package).await?;
-                self.executor_for(&runtime)?.prepare(&code, package).await.map_err(prepare_error)?;
+                let prepared = self.executor_for(&runtime)?.prepare(&code, package).await.map_err(prepare_error)?;
+                let CodeSource::Package { abi, .. } = &mut function.code;
+                *abi = prepared.abi;
                 None
             }
             None => None,
@@ -301,9 +304,9 @@ impl Engine {
         }
         let digest = PackageDigest::of(&package);
         let code = CodeRef { package: digest.clone(), entry };
-        executor.prepare(&code, package.clone()).await.map_err(prepare_error)?;
+        let prepared = executor.prepare(&code, package.clone()).await.map_err(prepare_error)?;
         self.store.packages().put(&digest, package.clone()).await?;
-        Ok(AcceptedPackage { digest, size: package.len() as u64, md5sum: actual_md5 })
+        Ok(AcceptedPackage { digest, size: package.len() as u64, md5sum: actual_md5, abi: prepared.abi })
     }
 
     /// Deletes a package and what executors cached for it, once nothing refers to it. Failures are

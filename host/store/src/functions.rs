@@ -14,7 +14,7 @@ const TABLE: &str = "functions";
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, entry, timeout_secs, \
+            "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, entry, timeout_secs, \
              memory_size, cpu, count, latest_version, package_digest, package_size, created_at, updated_at \
              FROM functions ",
             $rest
@@ -24,11 +24,12 @@ macro_rules! select {
 
 impl Store {
     pub async fn insert_function(&self, function: &Function) -> Result<(), StoreError> {
-        let CodeSource::Package { md5sum } = &function.code;
+        let CodeSource::Package { md5sum, abi } = &function.code;
         sqlx::query(
             "INSERT INTO functions (id, project_id, name, description, runtime_id, code_source, code_md5sum, entry, \
              timeout_secs, memory_size, cpu, count, latest_version, package_digest, package_size, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, 'package', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             updated_at, code_abi) \
+             VALUES ($1, $2, $3, $4, $5, 'package', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
@@ -46,6 +47,7 @@ impl Store {
         .bind(function.package_size as i64)
         .bind(function.created_at)
         .bind(function.updated_at)
+        .bind(abi)
         .execute(&self.db)
         .await?;
         Ok(())
@@ -92,10 +94,10 @@ impl Store {
 
     /// Writes back the mutable fields of a function; `false` when it no longer exists.
     pub async fn update_function(&self, function: &Function) -> Result<bool, StoreError> {
-        let CodeSource::Package { md5sum } = &function.code;
+        let CodeSource::Package { md5sum, abi } = &function.code;
         let done = sqlx::query(
             "UPDATE functions SET name = $1, description = $2, code_md5sum = $3, entry = $4, timeout_secs = $5, \
-             memory_size = $6, cpu = $7, package_digest = $8, package_size = $9, updated_at = $10 \
+             memory_size = $6, cpu = $7, package_digest = $8, package_size = $9, updated_at = $10, code_abi = $13 \
              WHERE id = $11 AND project_id = $12",
         )
         .bind(&function.name)
@@ -110,6 +112,7 @@ impl Store {
         .bind(function.updated_at)
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
+        .bind(abi)
         .execute(&self.db)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -174,9 +177,10 @@ pub(crate) async fn function_in(
 fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
     let source: String = get(row, TABLE, "code_source")?;
     let code = match source.as_str() {
-        "package" => {
-            CodeSource::Package { md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default() }
-        }
+        "package" => CodeSource::Package {
+            md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default(),
+            abi: get(row, TABLE, "code_abi")?,
+        },
         other => {
             return Err(StoreError::Corrupt { table: TABLE, detail: format!("unsupported code_source {other:?}") });
         }

@@ -116,7 +116,7 @@ pub(crate) mod testing {
             name: "word-stats".into(),
             description: "counts words".into(),
             runtime_id: runtime.id,
-            code: CodeSource::Package { md5sum: "9e107d9d372bb6826bd81d3542a419d6".into() },
+            code: CodeSource::Package { md5sum: "9e107d9d372bb6826bd81d3542a419d6".into(), abi: "handler".into() },
             entry: None,
             limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
             count: 0,

@@ -15,7 +15,7 @@ const TABLE: &str = "function_versions";
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, project_id, function_id, version_number, description, runtime_id, code_md5sum, entry, \
+            "SELECT id, project_id, function_id, version_number, description, runtime_id, code_md5sum, code_abi, entry, \
              timeout_secs, memory_size, cpu, package_digest, package_size, count, created_at, updated_at \
              FROM function_versions ",
             $rest
@@ -84,11 +84,12 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        let CodeSource::Package { md5sum } = &version.code;
+        let CodeSource::Package { md5sum, abi } = &version.code;
         sqlx::query(
             "INSERT INTO function_versions (id, project_id, function_id, version_number, description, runtime_id, \
              code_source, code_md5sum, entry, timeout_secs, memory_size, cpu, package_digest, package_size, count, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'package', $7, $8, $9, $10, $11, $12, $13, 0, $14, $15)",
+             created_at, updated_at, code_abi) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'package', $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16)",
         )
         .bind(version.id.to_string())
         .bind(project.as_str())
@@ -105,6 +106,7 @@ impl Store {
         .bind(version.package_size as i64)
         .bind(version.created_at)
         .bind(version.updated_at)
+        .bind(abi)
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE functions SET latest_version = $1 WHERE id = $2")
@@ -205,7 +207,10 @@ fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
         version_number: get(row, TABLE, "version_number")?,
         description: get(row, TABLE, "description")?,
         runtime_id: rows::id(row, TABLE, "runtime_id")?,
-        code: CodeSource::Package { md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default() },
+        code: CodeSource::Package {
+            md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default(),
+            abi: get(row, TABLE, "code_abi")?,
+        },
         entry: get(row, TABLE, "entry")?,
         limits: Limits {
             timeout: Duration::from_secs(non_negative("timeout_secs")?),

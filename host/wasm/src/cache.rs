@@ -9,8 +9,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use qinling_core::{CodeRef, PackageDigest};
-use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::{Engine, Module, Precompiled};
+
+use crate::link::Compiled;
 
 pub(crate) struct CompiledCache {
     dir: PathBuf,
@@ -29,19 +31,26 @@ impl CompiledCache {
         self.dir.join(format!("{}.{}.cwasm", code.key(), self.engine_key))
     }
 
-    /// The cached component for `code`, if this engine compiled one before.
-    pub(crate) fn load(&self, engine: &Engine, code: &CodeRef) -> Option<Component> {
+    /// The cached artifact for `code`, if this engine compiled one before.
+    pub(crate) fn load(&self, engine: &Engine, code: &CodeRef) -> Option<Compiled> {
         let path = self.path(code);
         if !path.exists() {
             return None;
         }
         // SAFETY: only this module writes files here, completely (write to a temporary file, sync, rename),
-        // from `Component::serialize` of this engine's settings, which the file name encodes. wasmtime
+        // from `Compiled::serialize` of this engine's settings, which the file name encodes. wasmtime
         // still checks the header and refuses artifacts from other versions or settings.
         #[allow(unsafe_code, reason = "loading artifacts this cache wrote itself, see SAFETY")]
-        let loaded = unsafe { Component::deserialize_file(engine, &path) };
+        let loaded = match Engine::detect_precompiled_file(&path) {
+            Ok(Some(Precompiled::Component)) => {
+                unsafe { Component::deserialize_file(engine, &path) }.map(Compiled::Component)
+            }
+            Ok(Some(Precompiled::Module)) => unsafe { Module::deserialize_file(engine, &path) }.map(Compiled::Module),
+            Ok(None) => Err(wasmtime::Error::msg("not a compiled artifact")),
+            Err(e) => Err(e),
+        };
         match loaded {
-            Ok(component) => Some(component),
+            Ok(compiled) => Some(compiled),
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "discarding unusable compiled artifact");
                 let _ = std::fs::remove_file(&path);
@@ -51,8 +60,8 @@ impl CompiledCache {
     }
 
     /// Writes the compiled artifact atomically: readers see the whole file or none.
-    pub(crate) fn store(&self, code: &CodeRef, component: &Component) -> wasmtime::Result<()> {
-        let bytes = component.serialize()?;
+    pub(crate) fn store(&self, code: &CodeRef, compiled: &Compiled) -> wasmtime::Result<()> {
+        let bytes = compiled.serialize()?;
         let path = self.path(code);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut file = std::fs::File::create(&tmp)?;

@@ -1,5 +1,6 @@
-//! [`WasmExecutor`]: the [`Executor`] for Wasm runtimes. Prepared components are kept as one
-//! `InstancePre` per code (package digest and entry); every execution gets a fresh store and instance.
+//! [`WasmExecutor`]: the [`Executor`] for Wasm runtimes. Prepared code is kept linked, one instance-pre
+//! per code (package digest and entry); every execution gets a fresh store and a fresh instance from the
+//! pool, bounded by the function's timeout and memory size.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -8,17 +9,19 @@ use bytes::Bytes;
 use dashmap::DashMap;
 use qinling_core::{
     Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
+    Prepared,
 };
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Module, Store, UpdateDeadline};
 
-use crate::bindings::HandlerPre;
 use crate::cache::CompiledCache;
 use crate::engine::{self, Allocator};
+use crate::link::{Compiled, Linked, Linkers};
 use crate::log_sink::LogSink;
-use crate::state::ExecutionState;
-use crate::{WasmConfig, package, shape, ticker};
+use crate::shape::{self, Binary};
+use crate::state::{Capped, ExecutionState, P1State, Stdio};
+use crate::{WasmConfig, package, run, ticker, trap};
 
 /// How long a component may take to instantiate when it is primed at upload.
 const PRIME_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,9 +45,9 @@ pub struct WasmExecutor {
 struct Inner {
     engine: Engine,
     allocator: Allocator,
-    linker: Linker<ExecutionState>,
+    linkers: Linkers,
     cache: CompiledCache,
-    prepared: DashMap<CodeRef, HandlerPre<ExecutionState>>,
+    linked: DashMap<CodeRef, Linked>,
     /// One permit per pool slot, so that instantiation never fails for lack of a slot: executions wait.
     slots: Semaphore,
     config: WasmConfig,
@@ -53,16 +56,13 @@ struct Inner {
 impl WasmExecutor {
     pub fn new(config: WasmConfig) -> Result<Self, WasmExecutorError> {
         let (engine, allocator) = engine::build(&config).map_err(|e| WasmExecutorError::Engine(e.to_string()))?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| WasmExecutorError::Engine(e.to_string()))?;
+        let linkers = Linkers::new(&engine).map_err(|e| WasmExecutorError::Engine(e.to_string()))?;
         let cache = CompiledCache::open(&config.cache_dir, &engine)
             .map_err(|source| WasmExecutorError::Cache { path: config.cache_dir.display().to_string(), source })?;
         ticker::start(&engine).map_err(WasmExecutorError::Ticker)?;
         tracing::info!(?allocator, max_concurrent = config.max_concurrent, "wasm host ready");
         let slots = Semaphore::new(config.max_concurrent as usize);
-        Ok(Self {
-            inner: Arc::new(Inner { engine, allocator, linker, cache, prepared: DashMap::new(), slots, config }),
-        })
+        Ok(Self { inner: Arc::new(Inner { engine, allocator, linkers, cache, linked: DashMap::new(), slots, config }) })
     }
 
     pub fn allocator(&self) -> Allocator {
@@ -72,55 +72,40 @@ impl WasmExecutor {
 
 impl Inner {
     /// Compiles (or loads from the disk cache) and links a package. CPU-heavy: call off the async workers.
-    /// Only a component that links is cached, so a rejected upload leaves nothing on disk.
-    fn prepare_blocking(&self, code: &CodeRef, package: &[u8]) -> Result<HandlerPre<ExecutionState>, PrepareError> {
-        if let Some(component) = self.cache.load(&self.engine, code) {
-            return self.link(&component);
+    /// Only code that links is cached, so a rejected upload leaves nothing on disk.
+    fn prepare_blocking(&self, code: &CodeRef, package: &[u8]) -> Result<Linked, PrepareError> {
+        if let Some(compiled) = self.cache.load(&self.engine, code) {
+            return self.linkers.link(&self.engine, &compiled);
         }
         let bytes = package::wasm_bytes(package, code.entry.as_deref(), self.config.max_module_size)
             .map_err(PrepareError::Rejected)?;
-        shape::check_is_component(&bytes).map_err(PrepareError::Rejected)?;
+        let kind = shape::binary_kind(&bytes).map_err(PrepareError::Rejected)?;
         let started = Instant::now();
-        let component = Component::from_binary(&self.engine, &bytes)
-            .map_err(|e| PrepareError::Rejected(format!("the component is not valid: {e:#}")))?;
-        let pre = self.link(&component)?;
-        tracing::info!(package = %code.package, elapsed = ?started.elapsed(), "compiled a package");
-        if let Err(e) = self.cache.store(code, &component) {
+        let invalid = |e: wasmtime::Error| PrepareError::Rejected(format!("the WebAssembly is not valid: {e:#}"));
+        let compiled = match kind {
+            Binary::Component => Compiled::Component(Component::from_binary(&self.engine, &bytes).map_err(invalid)?),
+            Binary::Module => Compiled::Module(Module::from_binary(&self.engine, &bytes).map_err(invalid)?),
+        };
+        let linked = self.linkers.link(&self.engine, &compiled)?;
+        tracing::info!(package = %code.package, abi = linked.abi().as_str(), elapsed = ?started.elapsed(), "compiled a package");
+        if let Err(e) = self.cache.store(code, &compiled) {
             tracing::warn!(package = %code.package, error = %e, "cannot cache compiled artifact");
         }
-        Ok(pre)
+        Ok(linked)
     }
 
-    /// Loads a package compiled before (by an earlier process) from the disk cache only.
-    fn load_cached_blocking(&self, code: &CodeRef) -> Option<Result<HandlerPre<ExecutionState>, PrepareError>> {
-        let component = self.cache.load(&self.engine, code)?;
+    /// Loads code compiled before (by an earlier process) from the disk cache only.
+    fn load_cached_blocking(&self, code: &CodeRef) -> Option<Result<Linked, PrepareError>> {
+        let compiled = self.cache.load(&self.engine, code)?;
         tracing::info!(package = %code.package, "loaded a compiled package from the cache");
-        Some(self.link(&component))
+        Some(self.linkers.link(&self.engine, &compiled))
     }
 
-    fn link(&self, component: &Component) -> Result<HandlerPre<ExecutionState>, PrepareError> {
-        let instance_pre = self.linker.instantiate_pre(component).map_err(|e| {
-            PrepareError::Rejected(format!("the component needs something this host does not provide: {e:#}"))
-        })?;
-        let pre = HandlerPre::new(instance_pre).map_err(|e| {
-            PrepareError::Rejected(format!(
-                "the component does not implement the qinling:function/handler world \
-                 (it needs `handle: func(input: string) -> result<string, string>`; {e:#}); it exports {}",
-                shape::describe_exports(&self.engine, component)
-            ))
-        })?;
-        // Build the copy-on-write memory images now rather than in the first execution (cold start).
-        component
-            .initialize_copy_on_write_image()
-            .map_err(|e| PrepareError::Internal(format!("cannot build the memory image: {e:#}")))?;
-        Ok(pre)
-    }
-
-    /// A store for one instance, whose guest yields to the tokio scheduler at every epoch tick and traps
-    /// once `deadline` has passed.
-    fn store(&self, state: ExecutionState, deadline: Instant) -> Store<ExecutionState> {
+    /// A store whose guest yields to the tokio scheduler at every epoch tick and traps once `deadline`
+    /// has passed.
+    fn store<T: Capped>(&self, state: T, deadline: Instant) -> Store<T> {
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.memory);
+        store.limiter(|state| state.memory());
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             Ok(if Instant::now() >= deadline {
@@ -132,117 +117,154 @@ impl Inner {
         store
     }
 
-    /// Instantiates a freshly prepared component once and drops it, at upload: this checks that it can
-    /// be instantiated (its start code runs, bounded by [`PRIME_TIMEOUT`]) and leaves a pool slot holding
-    /// its memory image, so that the first execution costs what every later one does.
-    async fn prime(&self, pre: &HandlerPre<ExecutionState>) -> Result<(), PrepareError> {
+    /// Instantiates freshly prepared code once and drops it, at upload: this checks that it can be
+    /// instantiated (its start code runs, bounded by [`PRIME_TIMEOUT`]) and leaves a pool slot holding its
+    /// memory image, so that the first execution costs what every later one does.
+    async fn prime(&self, linked: &Linked) -> Result<(), PrepareError> {
         let _slot =
             self.slots.acquire().await.map_err(|_| PrepareError::Internal("the wasm host is shutting down".into()))?;
-        let log = LogSink::new(self.config.log_cap);
-        let state = ExecutionState::new(&[], self.config.max_memory, &log);
-        let mut store = self.store(state, Instant::now() + PRIME_TIMEOUT);
-        match tokio::time::timeout(PRIME_TIMEOUT, pre.instantiate_async(&mut store)).await {
-            Ok(Ok(_instance)) => Ok(()),
-            Ok(Err(e)) => Err(PrepareError::Rejected(format!("the component fails when instantiated: {e}"))),
+        let stdio = || Stdio { stdin: None, stdout: LogSink::new(0), stderr: LogSink::new(0) };
+        let deadline = Instant::now() + PRIME_TIMEOUT;
+        let max_memory = self.config.max_memory;
+        let instantiated = tokio::time::timeout(PRIME_TIMEOUT, async {
+            match linked {
+                Linked::Handler(pre) => {
+                    let mut store = self.store(ExecutionState::new(&[], stdio(), max_memory), deadline);
+                    pre.instance_pre().instantiate_async(&mut store).await.map(drop)
+                }
+                Linked::Http(pre) => {
+                    let mut store = self.store(ExecutionState::new(&[], stdio(), max_memory), deadline);
+                    pre.instance_pre().instantiate_async(&mut store).await.map(drop)
+                }
+                Linked::Command(pre) => {
+                    let mut store = self.store(ExecutionState::new(&[], stdio(), max_memory), deadline);
+                    pre.instance_pre().instantiate_async(&mut store).await.map(drop)
+                }
+                Linked::CommandP1(pre) => {
+                    let mut store = self.store(P1State::new(&[], stdio(), max_memory), deadline);
+                    pre.instantiate_async(&mut store).await.map(drop)
+                }
+            }
+        })
+        .await;
+        match instantiated {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(PrepareError::Rejected(format!("the package fails when instantiated: {e}"))),
             Err(_) => Err(PrepareError::Rejected(format!(
-                "the component did not finish instantiating within {} s",
+                "the package did not finish instantiating within {} s",
                 PRIME_TIMEOUT.as_secs()
             ))),
         }
     }
 
-    async fn run(&self, pre: HandlerPre<ExecutionState>, request: ExecutionRequest) -> ExecutionOutcome {
+    /// Runs one execution of linked code to its outcome.
+    async fn run(&self, linked: Linked, request: ExecutionRequest) -> ExecutionOutcome {
         let log = LogSink::new(self.config.log_cap);
-        let timeout = request.limits.timeout;
+        let limits = request.limits;
         let started = Instant::now();
-        let deadline_unix_ms = (SystemTime::now() + timeout).duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        let deadline = started + limits.timeout;
+        let deadline_unix_ms =
+            (SystemTime::now() + limits.timeout).duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
         let env = [
             ("QINLING_EXECUTION_ID", request.execution_id.to_string()),
             ("QINLING_FUNCTION_ID", request.function_id.to_string()),
             ("QINLING_FUNCTION_VERSION", request.function_version.to_string()),
             ("QINLING_DEADLINE_MS", deadline_unix_ms.to_string()),
         ];
-        let state = ExecutionState::new(&env, request.limits.memory_size, &log);
-        let mut store = self.store(state, started + timeout);
-
-        // The epoch stops guests that compute; this timer stops guests that wait inside a host call.
-        let call = async {
-            let handler = pre.instantiate_async(&mut store).await?;
-            handler.call_handle(&mut store, &request.input).await
+        // Functions log on both streams; programs answer on stdout (capped like an output) and log on stderr.
+        let program_out = LogSink::new(self.config.output_cap);
+        let stdio = match linked {
+            Linked::Handler(_) | Linked::Http(_) => Stdio { stdin: None, stdout: log.clone(), stderr: log.clone() },
+            Linked::Command(_) | Linked::CommandP1(_) => Stdio {
+                stdin: Some(Bytes::from(request.input.clone())),
+                stdout: program_out.clone(),
+                stderr: log.clone(),
+            },
         };
-        let result = tokio::time::timeout(timeout, call).await;
+        let (result, memory_refused) = match &linked {
+            Linked::Handler(pre) => {
+                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size), deadline);
+                let result = bounded(limits.timeout, run::handler(pre, &mut store, &request.input)).await;
+                (result, store.data().memory.refused)
+            }
+            Linked::Http(pre) => {
+                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size), deadline);
+                let result =
+                    bounded(limits.timeout, run::http(pre, &mut store, &request.input, self.config.output_cap)).await;
+                (result, store.data().memory.refused)
+            }
+            Linked::Command(pre) => {
+                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size), deadline);
+                let result = bounded(limits.timeout, run::command(pre, &mut store)).await;
+                (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
+            }
+            Linked::CommandP1(pre) => {
+                let mut store = self.store(P1State::new(&env, stdio, limits.memory_size), deadline);
+                let result = bounded(limits.timeout, run::command_p1(pre, &mut store)).await;
+                (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
+            }
+        };
         let duration = started.elapsed();
-
         let output = match result {
-            Err(_) => Err(timed_out(timeout)),
-            Ok(Ok(Ok(output))) if output.len() > self.config.output_cap => {
+            Err(Bounded::TimedOut) => Err(trap::timed_out(limits.timeout)),
+            Err(Bounded::Trapped(error)) => {
+                Err(trap::describe(&error, memory_refused, limits.timeout, limits.memory_size, &log))
+            }
+            Ok(Ok(output)) if output.len() > self.config.output_cap => {
                 Err(format!("output too large: {} bytes, the limit is {} bytes", output.len(), self.config.output_cap))
             }
-            Ok(Ok(Ok(output))) => Ok(output),
-            Ok(Ok(Err(message))) => Err(message),
-            Ok(Err(error)) => Err(describe_trap(&error, store.data().memory.refused, &request, &log)),
+            Ok(returned) => returned,
         };
         ExecutionOutcome { output, duration, log: log.text() }
     }
 }
 
-fn timed_out(timeout: Duration) -> String {
-    format!("timed out after {} s (the function's timeout)", timeout.as_secs_f64())
+/// How a call ended when it did not end normally.
+enum Bounded {
+    TimedOut,
+    Trapped(wasmtime::Error),
 }
 
-/// Turns a trap into a message the function's author can act on; the full error, with its wasm
-/// backtrace, goes to the execution log.
-fn describe_trap(
-    error: &wasmtime::Error,
-    memory_refused: Option<usize>,
-    request: &ExecutionRequest,
-    log: &LogSink,
-) -> String {
-    log.append_line(&format!("[qinling: {error:?}]"));
-    let trap = error.downcast_ref::<Trap>();
-    if trap == Some(&Trap::Interrupt) {
-        return timed_out(request.limits.timeout);
+/// Runs a call under a wall-clock timer: the epoch deadline stops guests that compute; this stops guests
+/// that wait inside a host call.
+async fn bounded<T>(timeout: Duration, call: impl Future<Output = wasmtime::Result<T>>) -> Result<T, Bounded> {
+    match tokio::time::timeout(timeout, call).await {
+        Err(_) => Err(Bounded::TimedOut),
+        Ok(Err(error)) => Err(Bounded::Trapped(error)),
+        Ok(Ok(value)) => Ok(value),
     }
-    if let Some(asked) = memory_refused {
-        return format!(
-            "memory limit exceeded: the function asked for {} MiB of linear memory, its memory_size is {} MiB",
-            asked.div_ceil(1 << 20),
-            request.limits.memory_size >> 20
-        );
+}
+
+/// A program's output: its stdout as JSON, unless it wrote more than the output cap.
+fn program_output(stdout: &LogSink) -> Result<String, String> {
+    let (bytes, dropped) = stdout.contents();
+    if dropped > 0 {
+        return Err(format!("output too large: the program wrote more than {} bytes to stdout", bytes.len()));
     }
-    match trap {
-        Some(Trap::StackOverflow) => "stack overflow: the function recursed too deeply".to_owned(),
-        // Rust, C and C++ keep their stack in linear memory: overflowing it runs off the memory's start.
-        Some(Trap::MemoryOutOfBounds) => {
-            "the function trapped: out of bounds memory access (in Rust, C or C++ code this is how a stack \
-             overflow from deep recursion shows up)"
-                .to_owned()
-        }
-        Some(trap) => format!("the function trapped: {trap}"),
-        None => format!("the function failed: {error}"),
-    }
+    Ok(run::json_or_text(&bytes))
 }
 
 #[async_trait::async_trait]
 impl Executor for WasmExecutor {
-    async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<(), PrepareError> {
-        if self.inner.prepared.contains_key(code) {
-            return Ok(());
+    async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<Prepared, PrepareError> {
+        if let Some(linked) = self.inner.linked.get(code) {
+            return Ok(Prepared { abi: linked.abi().as_str().to_owned() });
         }
         let inner = self.inner.clone();
         let owned = code.clone();
         // Compiling takes milliseconds to seconds of CPU: keep it off the async workers.
-        let pre = tokio::task::spawn_blocking(move || inner.prepare_blocking(&owned, &bytes))
+        let linked = tokio::task::spawn_blocking(move || inner.prepare_blocking(&owned, &bytes))
             .await
             .map_err(|e| PrepareError::Internal(format!("compilation task failed: {e}")))??;
-        self.inner.prime(&pre).await?;
-        self.inner.prepared.insert(code.clone(), pre);
-        Ok(())
+        self.inner.prime(&linked).await?;
+        let prepared = Prepared { abi: linked.abi().as_str().to_owned() };
+        self.inner.linked.insert(code.clone(), linked);
+        Ok(prepared)
     }
 
     async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError> {
-        let pre = match self.inner.prepared.get(&request.code) {
-            Some(pre) => pre.clone(),
+        let linked = match self.inner.linked.get(&request.code) {
+            Some(linked) => linked.clone(),
             None => {
                 let inner = self.inner.clone();
                 let code = request.code.clone();
@@ -251,7 +273,7 @@ impl Executor for WasmExecutor {
                     .await
                     .map_err(|e| ExecuteError::Internal(format!("loading task failed: {e}")))?;
                 match loaded {
-                    Some(Ok(pre)) => self.inner.prepared.entry(request.code.clone()).or_insert(pre).clone(),
+                    Some(Ok(linked)) => self.inner.linked.entry(request.code.clone()).or_insert(linked).clone(),
                     Some(Err(e)) => return Err(ExecuteError::Internal(e.to_string())),
                     None => return Err(ExecuteError::NotPrepared(request.code)),
                 }
@@ -263,11 +285,11 @@ impl Executor for WasmExecutor {
             .acquire()
             .await
             .map_err(|_| ExecuteError::Internal("the wasm host is shutting down".to_owned()))?;
-        Ok(self.inner.run(pre, request).await)
+        Ok(self.inner.run(linked, request).await)
     }
 
     async fn release(&self, package: &PackageDigest) {
-        self.inner.prepared.retain(|code, _| &code.package != package);
+        self.inner.linked.retain(|code, _| &code.package != package);
         self.inner.cache.remove(package);
     }
 

@@ -3,10 +3,11 @@
 //! Lifecycle, in three phases:
 //! - **startup** ([`WasmExecutor::new`]): one [`wasmtime::Engine`] (pooling allocator when the machine
 //!   allows it, see [`engine`]), one linker with WASI, an epoch ticker thread;
-//! - **upload** ([`qinling_core::Executor::prepare`]): validate the component's shape, compile it (or load
-//!   the compiled artifact from the disk cache), keep an `InstancePre` for it;
+//! - **upload** ([`qinling_core::Executor::prepare`]): find the package's shape (a handler component, a
+//!   `wasi:http` component, a `wasi:cli/run` component or a preview 1 command module), compile it (or load
+//!   the compiled artifact from the disk cache), keep its instance-pre, instantiate it once;
 //! - **execution** ([`qinling_core::Executor::execute`]): a fresh `Store` with the function's limits,
-//!   instantiate from the pool, call `handle`, drop.
+//!   instantiate from the pool, call it the way its shape is called, drop.
 //!
 //! This is the only crate that knows wasmtime.
 
@@ -16,11 +17,15 @@ mod config;
 mod engine;
 mod executor;
 mod limiter;
+mod link;
 mod log_sink;
+mod outbound;
 mod package;
+mod run;
 mod shape;
 mod state;
 mod ticker;
+mod trap;
 
 pub use config::{DEFAULT_MAX_CONCURRENT, WasmConfig};
 pub use engine::Allocator;

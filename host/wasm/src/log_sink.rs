@@ -47,6 +47,12 @@ impl LogSink {
         buffer.bytes.push(b'\n');
     }
 
+    /// What was kept, and how many bytes past the cap were dropped.
+    pub(crate) fn contents(&self) -> (Vec<u8>, usize) {
+        let buffer = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (buffer.bytes.clone(), buffer.dropped)
+    }
+
     /// The log as text (invalid UTF-8 replaced), with a closing line saying how much was cut, if any.
     pub(crate) fn text(&self) -> String {
         let buffer = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

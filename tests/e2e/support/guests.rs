@@ -38,8 +38,8 @@ pub fn guest(name: &str) -> Vec<u8> {
 pub fn invalid_components() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let wat = |text: &str| wat::parse_str(text).expect("valid WAT");
     vec![
-        ("core module", wat("(module (func (export \"handle\")))"), "core WebAssembly module, not a component"),
-        ("component exporting nothing", wat("(component)"), "it exports nothing"),
+        ("core module without _start", wat("(module (func (export \"handle\")))"), "without a `_start` function"),
+        ("component exporting nothing", wat("(component)"), "the component exports nothing"),
         (
             "component with a handle of the wrong type",
             wat(r#"(component
@@ -47,7 +47,7 @@ pub fn invalid_components() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 (core instance $i (instantiate $m))
                 (func $f (param "x" u32) (result u32) (canon lift (core func $i "f")))
                 (export "handle" (func $f)))"#),
-            "does not implement the qinling:function/handler world",
+            "does not implement the handler shape as expected",
         ),
     ]
 }
