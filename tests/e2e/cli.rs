@@ -132,3 +132,53 @@ async fn versions_aliases_async_jobs_and_webhooks_from_the_command_line() {
     qinling(&server, &["function", "version", "delete", &function, "1"]);
     assert!(!qinling(&server, &["function", "version", "list", &function]).contains("first"));
 }
+
+#[tokio::test]
+async fn a_function_is_built_and_uploaded_from_source_in_one_command() {
+    let server = Server::start().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let runtime = field(&qinling(&server, &["runtime", "create", "wasm", "--json"]), "id");
+    crate::support::python("hello"); // the SDK's tools are set up (and the Python build cached) first
+
+    let python_app = root.join("wasm-examples/python/hello/app.py");
+    let qinling_py = root.join("target/python/bin/qinling-py");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qinling"))
+        .args(["function", "create", "--runtime", &runtime, "--name", "py", "--json", "--source"])
+        .arg(&python_app)
+        .env("QINLING_URL", &server.url)
+        .env("QINLING_PY", &qinling_py)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("building")
+            && String::from_utf8_lossy(&output.stderr).contains("done in")
+    );
+    let function = field(&String::from_utf8(output.stdout).unwrap(), "id");
+    let execution = qinling(&server, &["execution", "create", &function, "--input", r#"{"name": "source"}"#, "--json"]);
+    let execution: serde_json::Value = serde_json::from_str(&execution).unwrap();
+    assert_eq!(execution["result"]["output"]["greeting"], "Hello, source!");
+
+    crate::support::guest("hello"); // reuse the examples' build directory, so the crate builds incrementally
+    let crate_dir = root.join("wasm-examples/hello");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_qinling"))
+        .args(["function", "create", "--runtime", &runtime, "--name", "rs", "--json", "--source"])
+        .arg(&crate_dir)
+        .env("QINLING_URL", &server.url)
+        .env("CARGO_TARGET_DIR", root.join("target/wasm-examples"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let function = field(&String::from_utf8(output.stdout).unwrap(), "id");
+    let execution = qinling(&server, &["execution", "create", &function, "--input", r#"{"name": "crate"}"#, "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&execution).unwrap()["result"]["output"], "Hello, crate!");
+
+    let wrong = run(
+        &server,
+        &["function", "create", "--runtime", &runtime, "--source", root.join("README.md").to_str().unwrap()],
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("neither a Python file nor a directory holding a Cargo.toml")
+    );
+}

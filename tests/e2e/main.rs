@@ -13,6 +13,7 @@ mod paging;
 mod restart;
 mod root;
 mod runtimes;
+mod shapes;
 mod support;
 mod versions;
 mod webhooks;

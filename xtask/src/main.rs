@@ -35,9 +35,16 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Every test: the workspace's (unit and end-to-end), then the SDKs' own.
 fn test(args: &[String]) -> anyhow::Result<()> {
     prerequisites::ensure()?;
-    run(Command::new(cargo()).current_dir(root()).args(["test", "--workspace"]).args(args))
+    let root = root();
+    run(Command::new(cargo()).current_dir(&root).args(["test", "--workspace"]).args(args))?;
+    run(Command::new(cargo()).current_dir(root.join("sdk").join("rust")).arg("test"))?;
+    let python = root.join("target").join("python").join("bin").join("python");
+    run(Command::new(python)
+        .current_dir(root.join("sdk").join("python"))
+        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."]))
 }
 
 fn bench(args: &[String]) -> anyhow::Result<()> {

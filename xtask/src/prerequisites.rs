@@ -1,18 +1,24 @@
-//! Installing what a fresh machine lacks: the wasm32-wasip2 Rust target, which every guest builds for,
-//! and a Python virtualenv (`target/python`) with OpenStack Qinling's own clients, which the
-//! compatibility tests drive unmodified.
+//! Installing what a fresh machine lacks: the wasm32-wasip2 Rust target (every Rust guest builds for it);
+//! clang with wasi-libc from Debian (the C example); and a Python virtualenv (`target/python`) with
+//! OpenStack Qinling's own clients (the compatibility tests drive them unmodified) and the Python SDK
+//! (which builds Python functions with componentize-py).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
+/// Debian packages that compile C to WASI preview 1: clang, its linker, wasi-libc and the wasm32 builtins.
+const C_PACKAGES: &[&str] = &["clang", "lld", "wasi-libc", "libclang-rt-14-dev-wasm32"];
+/// Where wasi-libc puts its C runtime; its presence means the C toolchain is complete.
+const WASI_LIBC_MARKER: &str = "/usr/lib/wasm32-wasi/crt1-command.o";
 /// Python packages the tests use, pinned so that a test run means the same thing on every machine.
 const PYTHON_PACKAGES: &[&str] = &["python-openstackclient==10.5.0", "python-qinlingclient==5.1.1"];
 
 pub(crate) fn ensure() -> anyhow::Result<()> {
     ensure_wasm_target()?;
+    ensure_c_toolchain()?;
     ensure_python_tools(&crate::root().join("target").join("python"))
 }
 
@@ -28,17 +34,46 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the virtualenv and installs [`PYTHON_PACKAGES`] unless it already holds exactly them.
+fn ensure_c_toolchain() -> anyhow::Result<()> {
+    let has_clang = Command::new("clang").arg("--version").output().is_ok_and(|out| out.status.success());
+    if has_clang && Path::new(WASI_LIBC_MARKER).exists() {
+        return Ok(());
+    }
+    println!("==> installing {} from Debian (for the C example)", C_PACKAGES.join(", "));
+    crate::run(apt_get().args(["update", "-qq"]))?;
+    crate::run(apt_get().args(["install", "-y", "-qq"]).args(C_PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if !Path::new(WASI_LIBC_MARKER).exists() {
+        bail!("wasi-libc is installed but {WASI_LIBC_MARKER} is missing");
+    }
+    Ok(())
+}
+
+/// `apt-get`, through sudo unless this already runs as root.
+fn apt_get() -> Command {
+    let root =
+        Command::new("id").arg("-u").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    if root {
+        return Command::new("apt-get");
+    }
+    let mut command = Command::new("sudo");
+    command.arg("apt-get");
+    command
+}
+
+/// Creates the virtualenv and installs [`PYTHON_PACKAGES`] and the SDK (editable, so that it follows the
+/// source) unless it already holds exactly them.
 fn ensure_python_tools(venv: &Path) -> anyhow::Result<()> {
+    let sdk = crate::root().join("sdk").join("python");
     let stamp = venv.join("qinling-requirements.txt");
-    let wanted = PYTHON_PACKAGES.join("\n");
+    let wanted = format!("{}\n-e {}", PYTHON_PACKAGES.join("\n"), sdk.display());
     if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == wanted) {
         return Ok(());
     }
-    println!("==> installing {} into {}", PYTHON_PACKAGES.join(", "), venv.display());
+    println!("==> installing {} and the Python SDK into {}", PYTHON_PACKAGES.join(", "), venv.display());
     crate::run(Command::new(python()).args(["-m", "venv"]).arg(venv))?;
-    let pip: PathBuf = venv.join("bin").join("pip");
+    let pip = venv.join("bin").join("pip");
     crate::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check"]).args(PYTHON_PACKAGES))?;
+    crate::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check", "-e"]).arg(&sdk))?;
     std::fs::write(&stamp, wanted)?;
     Ok(())
 }

@@ -9,17 +9,24 @@ use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 use super::http::Api;
+use super::source;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum FunctionCommand {
-    /// Create a function from a package (for a Wasm runtime: a .wasm component).
+    /// Create a function from a package (for a Wasm runtime: a .wasm component), or build one from source.
     Create {
         /// The runtime to run on.
         #[arg(long)]
         runtime: String,
         /// The package file to upload.
+        #[arg(long, required_unless_present = "source", conflicts_with = "source")]
+        package: Option<PathBuf>,
+        /// Source to build and upload: a Python file (built with qinling-py) or a Rust crate directory.
         #[arg(long)]
-        package: PathBuf,
+        source: Option<PathBuf>,
+        /// Pure-Python dependencies to bundle (with --source app.py).
+        #[arg(long, requires = "source")]
+        requirements: Option<PathBuf>,
         #[arg(long)]
         name: Option<String>,
         #[command(flatten)]
@@ -29,11 +36,17 @@ pub(crate) enum FunctionCommand {
     List,
     /// Show a function.
     Show { id: String },
-    /// Change a function's settings or upload a new package.
+    /// Change a function's settings or upload a new package (or one built from source).
     Update {
         id: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "source")]
         package: Option<PathBuf>,
+        /// Source to build and upload: a Python file (built with qinling-py) or a Rust crate directory.
+        #[arg(long)]
+        source: Option<PathBuf>,
+        /// Pure-Python dependencies to bundle (with --source app.py).
+        #[arg(long, requires = "source")]
+        requirements: Option<PathBuf>,
         #[arg(long)]
         name: Option<String>,
         #[command(flatten)]
@@ -96,7 +109,13 @@ const COLUMNS: &[&str] = &["id", "name", "runtime_id", "count", "timeout", "memo
 
 pub(crate) async fn run(api: &Api, command: FunctionCommand) -> anyhow::Result<()> {
     match command {
-        FunctionCommand::Create { runtime, package, name, settings } => {
+        FunctionCommand::Create { runtime, package, source, requirements, name, settings } => {
+            let built = match &source {
+                Some(source) => Some(source::build(source, requirements.as_deref()).await?),
+                None => None,
+            };
+            let package =
+                built.as_ref().map(|built| built.path.clone()).or(package).context("a package or a source")?;
             let mut form = Form::new()
                 .text("runtime_id", runtime)
                 .text("code", json!({"source": "package"}).to_string())
@@ -113,7 +132,12 @@ pub(crate) async fn run(api: &Api, command: FunctionCommand) -> anyhow::Result<(
         FunctionCommand::Show { id } => {
             api.print_resource(&api.get(&format!("/v1/functions/{id}")).await?);
         }
-        FunctionCommand::Update { id, package, name, settings } => {
+        FunctionCommand::Update { id, package, source, requirements, name, settings } => {
+            let built = match &source {
+                Some(source) => Some(source::build(source, requirements.as_deref()).await?),
+                None => None,
+            };
+            let package = built.as_ref().map(|built| built.path.clone()).or(package);
             let mut form = Form::new();
             if let Some(package) = package {
                 form = form

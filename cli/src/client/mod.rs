@@ -7,6 +7,7 @@ mod function;
 mod http;
 mod job;
 mod runtime;
+mod source;
 mod table;
 mod target;
 mod version;

@@ -4,7 +4,7 @@
 mod guests;
 mod server;
 
-pub use guests::{guest, invalid_components};
+pub use guests::{c_rot13, guest, invalid_components, python, qinling_py};
 pub use server::{Server, ServerOptions};
 
 use reqwest::StatusCode;

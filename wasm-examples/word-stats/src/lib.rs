@@ -1,4 +1,4 @@
-//! Example function: word statistics over a text.
+//! Example function: word statistics over a text, with the Rust SDK.
 //!
 //! Input: `{"text": "...", "top": 3}` (`top` is optional, default 3). Output:
 //! `{"words": N, "unique": N, "top": [["word", count], ...]}`. Words are compared case-insensitively
@@ -7,8 +7,6 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-
-wit_bindgen::generate!({ path: "../../sdk/wit", world: "handler" });
 
 #[derive(Deserialize)]
 struct Input {
@@ -28,20 +26,16 @@ struct Output {
     top: Vec<(String, usize)>,
 }
 
-struct WordStats;
-
-impl Guest for WordStats {
-    fn handle(input: String) -> Result<String, String> {
-        let input: Input = serde_json::from_str(&input).map_err(|e| format!("bad input: {e}"))?;
-        let execution = std::env::var("QINLING_EXECUTION_ID").unwrap_or_default();
-        println!("execution {execution}: counting words in {} bytes", input.text.len());
-        let output = word_stats(&input.text, input.top);
-        eprintln!("found {} words, {} unique", output.words, output.unique);
-        serde_json::to_string(&output).map_err(|e| e.to_string())
-    }
+#[qinling_sdk::function]
+fn word_stats(input: Input) -> Output {
+    let execution = qinling_sdk::context().execution_id;
+    println!("execution {execution}: counting words in {} bytes", input.text.len());
+    let output = count(&input.text, input.top);
+    eprintln!("found {} words, {} unique", output.words, output.unique);
+    output
 }
 
-fn word_stats(text: &str, top: usize) -> Output {
+fn count(text: &str, top: usize) -> Output {
     let mut counts: HashMap<String, usize> = HashMap::new();
     let mut words = 0;
     for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
@@ -55,5 +49,3 @@ fn word_stats(text: &str, top: usize) -> Output {
     ranked.truncate(top);
     Output { words, unique, top: ranked }
 }
-
-export!(WordStats);
