@@ -25,7 +25,7 @@ async fn main() {
         .as_str()
         .unwrap()
         .to_owned();
-    let package = guest("word-stats");
+    let package = guest("word_stats");
     let function = api.upload(&runtime, package.clone()).await;
     let body = json!({"function_id": function, "input": {"text": "the quick brown fox jumps over the lazy dog"}});
 

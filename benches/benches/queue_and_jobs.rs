@@ -19,7 +19,7 @@ async fn main() {
     let server = Server::start(data.path(), &["--job-seconds", "true", "--queue-capacity", "100000"]);
     let api = server.api();
     let runtime = api.wasm_runtime().await;
-    let function = api.upload(&runtime, guest("word-stats")).await;
+    let function = api.upload(&runtime, guest("word_stats")).await;
 
     let body = json!({"function_id": function, "sync": false, "input": {"text": "the quick brown fox"}});
     let started = Instant::now();

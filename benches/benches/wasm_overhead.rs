@@ -26,7 +26,7 @@ const INPUT: &str = r#"{"text": "the quick brown fox jumps over the lazy dog"}"#
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let package = guest("word-stats");
+    let package = guest("word_stats");
     let cache = tempfile::tempdir().unwrap();
     let executor = WasmExecutor::new(WasmConfig::new(cache.path())).unwrap();
     println!("qinling allocator: {:?}", executor.allocator());

@@ -8,10 +8,11 @@ pub mod server;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The directory of the built example components (set by `cargo xtask bench`).
+/// An example package by file name (`word_stats`, `http_hello`, `c-rot13`, `python-hello`...), from the
+/// directory `cargo xtask bench` fills.
 pub fn guest(name: &str) -> Vec<u8> {
     let dir = std::env::var("QINLING_GUESTS").expect("run the benchmarks with `cargo xtask bench`");
-    let path = PathBuf::from(dir).join(format!("{}.wasm", name.replace('-', "_")));
+    let path = PathBuf::from(dir).join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 

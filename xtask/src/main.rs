@@ -48,9 +48,14 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 }
 
 fn bench(args: &[String]) -> anyhow::Result<()> {
-    let components = guests::build()?;
-    let guest_dir = components.first().and_then(|path| path.parent()).context("no guest was built")?.to_owned();
     let root = root();
+    // Every example in one directory, named after its example, for the benchmarks to pick from.
+    let guest_dir = root.join("target").join("bench-guests");
+    std::fs::create_dir_all(&guest_dir)?;
+    for package in guests::build()? {
+        let name = package.file_name().context("a package file name")?;
+        std::fs::copy(&package, guest_dir.join(name))?;
+    }
     run(Command::new(cargo()).current_dir(&root).args([
         "build",
         "--release",

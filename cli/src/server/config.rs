@@ -48,6 +48,10 @@ pub(crate) struct ServerArgs {
     /// Accept 6-field job patterns with a leading seconds field (Qinling's are 5-field, per minute).
     #[arg(long, env = "QINLING_JOB_SECONDS", default_value_t = false, action = clap::ArgAction::Set)]
     job_seconds: bool,
+    /// Bytes of each pool slot's linear memory kept mapped between instances (large interpreted guests,
+    /// such as Python, run faster with more).
+    #[arg(long, env = "QINLING_WASM_MEMORY_KEEP_RESIDENT", default_value_t = qinling_wasm::DEFAULT_MEMORY_KEEP_RESIDENT)]
+    wasm_memory_keep_resident: usize,
     /// Use wasmtime's pooling allocator when the machine allows it (on-demand allocation otherwise).
     #[arg(long, env = "QINLING_WASM_POOLING", default_value_t = true, action = clap::ArgAction::Set)]
     wasm_pooling: bool,
@@ -86,6 +90,7 @@ impl Resolved {
             max_concurrent: args.max_concurrent,
             max_memory: limits.max_memory_size,
             pooling: args.wasm_pooling,
+            memory_keep_resident: args.wasm_memory_keep_resident,
             ..WasmConfig::new(args.data_dir.join("compiled"))
         })?;
         Ok(Self {
