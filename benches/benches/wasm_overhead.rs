@@ -66,6 +66,7 @@ fn request(code: CodeRef) -> ExecutionRequest {
         code,
         input: INPUT.to_owned(),
         limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
+        allowed_hosts: std::sync::Arc::from([]),
     }
 }
 

@@ -9,6 +9,7 @@ mod functions;
 mod jobs;
 mod limits;
 mod openstack;
+mod outbound;
 mod paging;
 mod restart;
 mod root;

@@ -85,6 +85,13 @@ pub(crate) struct Settings {
     /// CPU share, in millicpu.
     #[arg(long)]
     cpu: Option<u64>,
+    /// An origin the function may reach over HTTP (repeat for several), e.g. https://api.example.com.
+    /// On update, the list replaces the old one.
+    #[arg(long = "allowed-host")]
+    allowed_hosts: Vec<String>,
+    /// Remove every allowed host (update only).
+    #[arg(long, conflicts_with = "allowed_hosts")]
+    no_allowed_hosts: bool,
 }
 
 impl Settings {
@@ -94,6 +101,9 @@ impl Settings {
             if let Some(value) = value {
                 form = form.text(field, value);
             }
+        }
+        if !self.allowed_hosts.is_empty() || self.no_allowed_hosts {
+            form = form.text("allowed_hosts", serde_json::to_string(&self.allowed_hosts).unwrap_or_default());
         }
         let numbers = [("timeout", self.timeout), ("memory_size", self.memory_size), ("cpu", self.cpu)];
         for (field, value) in numbers {

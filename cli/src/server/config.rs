@@ -48,6 +48,9 @@ pub(crate) struct ServerArgs {
     /// Accept 6-field job patterns with a leading seconds field (Qinling's are 5-field, per minute).
     #[arg(long, env = "QINLING_JOB_SECONDS", default_value_t = false, action = clap::ArgAction::Set)]
     job_seconds: bool,
+    /// Largest response body a function may read from an outbound HTTP request, in bytes.
+    #[arg(long, env = "QINLING_MAX_HTTP_RESPONSE", default_value_t = qinling_wasm::DEFAULT_HTTP_RESPONSE_CAP)]
+    max_http_response: usize,
     /// Bytes of each pool slot's linear memory kept mapped between instances (large interpreted guests,
     /// such as Python, run faster with more).
     #[arg(long, env = "QINLING_WASM_MEMORY_KEEP_RESIDENT", default_value_t = qinling_wasm::DEFAULT_MEMORY_KEEP_RESIDENT)]
@@ -91,6 +94,7 @@ impl Resolved {
             max_memory: limits.max_memory_size,
             pooling: args.wasm_pooling,
             memory_keep_resident: args.wasm_memory_keep_resident,
+            http_response_cap: args.max_http_response,
             ..WasmConfig::new(args.data_dir.join("compiled"))
         })?;
         Ok(Self {

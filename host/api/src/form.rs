@@ -101,6 +101,23 @@ impl FunctionForm {
         }
     }
 
+    /// The `allowed_hosts` field: a JSON array of origins, or origins separated by commas or whitespace.
+    /// `None` when absent; an empty value means none.
+    pub(crate) fn allowed_hosts(&self) -> Result<Option<Vec<String>>, ApiError> {
+        let Some(text) = self.fields.get("allowed_hosts").map(|text| text.trim()) else { return Ok(None) };
+        if text.starts_with('[') {
+            return serde_json::from_str::<Vec<String>>(text)
+                .map(Some)
+                .map_err(|e| ApiError::bad_request(format!("allowed_hosts must be a list of origins: {e}")));
+        }
+        Ok(Some(
+            text.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|host| !host.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ))
+    }
+
     pub(crate) fn limits(&self) -> Result<RequestedLimits, ApiError> {
         Ok(RequestedLimits {
             timeout_secs: self.integer("timeout")?,

@@ -38,6 +38,7 @@ struct FunctionBody {
     timeout: u64,
     memory_size: u64,
     cpu: u32,
+    allowed_hosts: Vec<String>,
     count: i64,
     latest_version: i64,
     project_id: String,
@@ -60,6 +61,7 @@ impl From<Function> for FunctionBody {
             timeout: function.limits.timeout.as_secs(),
             memory_size: function.limits.memory_size,
             cpu: function.limits.cpu,
+            allowed_hosts: function.allowed_hosts.iter().map(ToString::to_string).collect(),
             count: function.count,
             latest_version: function.latest_version,
             project_id: function.project_id.to_string(),
@@ -111,6 +113,7 @@ async fn create(
         code: form.code()?.unwrap_or(CodeRequest::Package { md5sum: None }),
         entry: form.text("entry").filter(|entry| !entry.is_empty()),
         limits: form.limits()?,
+        allowed_hosts: form.allowed_hosts()?.unwrap_or_default(),
         package: form.package.clone(),
     };
     let function = state.engine.create_function(&project, request).await?;
@@ -162,6 +165,7 @@ async fn update(
         entry: form.text("entry"),
         code: form.code()?,
         limits: form.limits()?,
+        allowed_hosts: form.allowed_hosts()?,
         package: form.package.clone(),
     };
     Ok(Json(state.engine.update_function(&project, id, update).await?.into()))

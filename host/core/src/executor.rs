@@ -5,12 +5,13 @@
 //! a normal [`ExecutionOutcome`] with an `Err` output; an [`ExecuteError`] means the platform failed.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::{ExecutionId, FunctionId, Limits};
+use crate::{AllowedHost, ExecutionId, FunctionId, Limits};
 
 /// The SHA-256 of a package, lowercase hex: the package's identity in the object store and in caches.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +68,8 @@ pub struct ExecutionRequest {
     /// The input as JSON text.
     pub input: String,
     pub limits: Limits,
+    /// The origins the function may reach over HTTP; empty: none.
+    pub allowed_hosts: Arc<[AllowedHost]>,
 }
 
 /// What came of running a function.

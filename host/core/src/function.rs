@@ -1,6 +1,8 @@
 //! Functions: code plus the settings it runs with, bound to a runtime.
 
-use crate::{FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp};
+use std::sync::Arc;
+
+use crate::{AllowedHost, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp};
 
 /// Where a function's code comes from (Qinling's `code.source`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Function {
     /// What to run inside the package; for Wasm the handler export is fixed, so this is informative.
     pub entry: Option<String>,
     pub limits: Limits,
+    /// The origins the function may reach over HTTP; empty: none.
+    pub allowed_hosts: Arc<[AllowedHost]>,
     /// How many times the function has been executed (Qinling's `count`).
     pub count: i64,
     /// The highest version number created so far; 0 when there are none.

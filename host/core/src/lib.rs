@@ -5,6 +5,7 @@
 //! [`Executor`] trait through which the engine reaches the Wasm host and, later, container workers. Nothing
 //! here does IO or knows a wire format: JSON shapes live in the API crate, rows in the store crate.
 
+mod allowed_hosts;
 mod execution;
 mod executor;
 mod function;
@@ -16,6 +17,7 @@ mod runtime;
 mod target;
 mod version;
 
+pub use allowed_hosts::AllowedHost;
 pub use execution::{Condition, ConditionError, Execution, ExecutionFilter, ExecutionResult, ExecutionStatus};
 pub use executor::{
     Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,

@@ -1,7 +1,11 @@
 //! Function versions (immutable snapshots of a function's code and settings, numbered from 1) and
 //! aliases (names for a function at a version).
 
-use crate::{AliasId, CodeSource, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp, VersionId};
+use std::sync::Arc;
+
+use crate::{
+    AliasId, AllowedHost, CodeSource, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp, VersionId,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionVersion {
@@ -14,6 +18,7 @@ pub struct FunctionVersion {
     pub code: CodeSource,
     pub entry: Option<String>,
     pub limits: Limits,
+    pub allowed_hosts: Arc<[AllowedHost]>,
     pub package: PackageDigest,
     pub package_size: u64,
     /// How many times this version has been executed.

@@ -70,6 +70,7 @@ impl Engine {
             code: runnable.code.clone(),
             input: execution.input.clone(),
             limits: runnable.limits,
+            allowed_hosts: runnable.allowed_hosts.clone(),
         };
         let outcome = match self.runtime_executor(&execution.project_id, runnable).await {
             Ok(executor) => self.execute_prepared(executor, request).await.map_err(|e| e.to_string()),

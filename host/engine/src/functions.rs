@@ -5,9 +5,11 @@
 use bytes::Bytes;
 use chrono::Utc;
 use md5::{Digest, Md5};
+use std::sync::Arc;
+
 use qinling_core::{
-    CodeRef, CodeSource, Executor, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId, RequestedLimits,
-    Runtime, RuntimeId, RuntimeKind, RuntimeStatus,
+    AllowedHost, CodeRef, CodeSource, Executor, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId,
+    RequestedLimits, Runtime, RuntimeId, RuntimeKind, RuntimeStatus,
 };
 use qinling_store::Users;
 
@@ -32,6 +34,8 @@ pub struct FunctionRequest {
     pub code: CodeRequest,
     pub entry: Option<String>,
     pub limits: RequestedLimits,
+    /// Origins the function may reach over HTTP, as the client wrote them.
+    pub allowed_hosts: Vec<String>,
     pub package: Option<Bytes>,
 }
 
@@ -43,6 +47,7 @@ pub struct FunctionUpdate {
     pub entry: Option<String>,
     pub code: Option<CodeRequest>,
     pub limits: RequestedLimits,
+    pub allowed_hosts: Option<Vec<String>>,
     pub package: Option<Bytes>,
 }
 
@@ -72,6 +77,7 @@ impl Engine {
         let executor = self.executor_for(&runtime)?;
         let limits =
             self.settings.limits.resolve(None, request.limits).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let allowed_hosts = parse_allowed_hosts(&request.allowed_hosts)?;
         let md5sum = package_md5(&request.code)?;
         let package = request.package.ok_or_else(|| {
             EngineError::Invalid("a package is required: send the .wasm component in the `package` form field".into())
@@ -88,6 +94,7 @@ impl Engine {
             code: CodeSource::Package { md5sum: accepted.md5sum, abi: accepted.abi },
             entry: request.entry,
             limits,
+            allowed_hosts,
             count: 0,
             latest_version: 0,
             package: accepted.digest,
@@ -172,6 +179,9 @@ impl Engine {
             .limits
             .resolve(Some(function.limits), update.limits)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        if let Some(hosts) = &update.allowed_hosts {
+            function.allowed_hosts = parse_allowed_hosts(hosts)?;
+        }
         let md5sum = match &update.code {
             Some(code) => package_md5(code)?,
             None => None,
@@ -323,6 +333,18 @@ impl Engine {
             Err(e) => tracing::warn!(package = %digest, error = %e, "cannot tell whether a package is still used"),
         }
     }
+}
+
+/// Parses origins into allowed hosts, refusing the first that is not one.
+fn parse_allowed_hosts(hosts: &[String]) -> Result<Arc<[AllowedHost]>, EngineError> {
+    const MAX_ALLOWED_HOSTS: usize = 100;
+    if hosts.len() > MAX_ALLOWED_HOSTS {
+        return Err(EngineError::Invalid(format!(
+            "allowed_hosts names {} origins; the limit is {MAX_ALLOWED_HOSTS}",
+            hosts.len()
+        )));
+    }
+    hosts.iter().map(|host| AllowedHost::parse(host).map_err(EngineError::Invalid)).collect()
 }
 
 fn prepare_error(error: PrepareError) -> EngineError {

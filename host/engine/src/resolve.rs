@@ -1,7 +1,9 @@
 //! Resolving what to run: a target (function at a version, or alias) becomes the exact code and limits
 //! of one execution. An alias is looked up each time, so changing it redirects later executions.
 
-use qinling_core::{CodeRef, Function, FunctionId, Limits, ProjectId, RuntimeId, Target};
+use std::sync::Arc;
+
+use qinling_core::{AllowedHost, CodeRef, Function, FunctionId, Limits, ProjectId, RuntimeId, Target};
 
 use crate::{Engine, EngineError};
 
@@ -14,6 +16,7 @@ pub(crate) struct Runnable {
     pub(crate) runtime_id: RuntimeId,
     pub(crate) code: CodeRef,
     pub(crate) limits: Limits,
+    pub(crate) allowed_hosts: Arc<[AllowedHost]>,
 }
 
 impl Runnable {
@@ -25,6 +28,7 @@ impl Runnable {
             runtime_id: function.runtime_id,
             code: CodeRef { package: function.package, entry: function.entry },
             limits: function.limits,
+            allowed_hosts: function.allowed_hosts,
         }
     }
 }
@@ -63,6 +67,7 @@ impl Engine {
             runtime_id: snapshot.runtime_id,
             code: CodeRef { package: snapshot.package, entry: snapshot.entry },
             limits: snapshot.limits,
+            allowed_hosts: snapshot.allowed_hosts,
         })
     }
 

@@ -15,8 +15,8 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, entry, timeout_secs, \
-             memory_size, cpu, count, latest_version, package_digest, package_size, created_at, updated_at \
-             FROM functions ",
+             memory_size, cpu, allowed_hosts, count, latest_version, package_digest, package_size, created_at, \
+             updated_at FROM functions ",
             $rest
         )
     };
@@ -28,8 +28,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO functions (id, project_id, name, description, runtime_id, code_source, code_md5sum, entry, \
              timeout_secs, memory_size, cpu, count, latest_version, package_digest, package_size, created_at, \
-             updated_at, code_abi) \
-             VALUES ($1, $2, $3, $4, $5, 'package', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             updated_at, code_abi, allowed_hosts) \
+             VALUES ($1, $2, $3, $4, $5, 'package', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
@@ -48,6 +48,7 @@ impl Store {
         .bind(function.created_at)
         .bind(function.updated_at)
         .bind(abi)
+        .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .execute(&self.db)
         .await?;
         Ok(())
@@ -97,7 +98,8 @@ impl Store {
         let CodeSource::Package { md5sum, abi } = &function.code;
         let done = sqlx::query(
             "UPDATE functions SET name = $1, description = $2, code_md5sum = $3, entry = $4, timeout_secs = $5, \
-             memory_size = $6, cpu = $7, package_digest = $8, package_size = $9, updated_at = $10, code_abi = $13 \
+             memory_size = $6, cpu = $7, package_digest = $8, package_size = $9, updated_at = $10, code_abi = $13, \
+             allowed_hosts = $14 \
              WHERE id = $11 AND project_id = $12",
         )
         .bind(&function.name)
@@ -113,6 +115,7 @@ impl Store {
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
         .bind(abi)
+        .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .execute(&self.db)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -202,6 +205,7 @@ fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
             memory_size: non_negative("memory_size")?,
             cpu: u32::try_from(non_negative("cpu")?).unwrap_or(u32::MAX),
         },
+        allowed_hosts: rows::allowed_hosts(row, TABLE)?,
         count: get(row, TABLE, "count")?,
         latest_version: get(row, TABLE, "latest_version")?,
         package: rows::parse(row, TABLE, "package_digest", PackageDigest::parse)?,

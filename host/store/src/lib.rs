@@ -72,8 +72,8 @@ pub(crate) mod testing {
     use std::time::Duration;
 
     use qinling_core::{
-        CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId, Runtime, RuntimeId, RuntimeKind,
-        RuntimeStatus,
+        AllowedHost, CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId, Runtime, RuntimeId,
+        RuntimeKind, RuntimeStatus,
     };
 
     use super::Store;
@@ -119,6 +119,7 @@ pub(crate) mod testing {
             code: CodeSource::Package { md5sum: "9e107d9d372bb6826bd81d3542a419d6".into(), abi: "handler".into() },
             entry: None,
             limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
+            allowed_hosts: vec![AllowedHost::parse("https://api.example.com").unwrap()].into(),
             count: 0,
             latest_version: 0,
             package: PackageDigest::of(b"package"),

@@ -6,7 +6,9 @@ use std::str::FromStr;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use qinling_core::Target;
+use std::sync::Arc;
+
+use qinling_core::{AllowedHost, Target};
 
 use crate::StoreError;
 
@@ -51,4 +53,19 @@ pub(crate) fn target_columns(target: &Target) -> (Option<String>, Option<i64>, O
         Target::Function { id, version } => (Some(id.to_string()), Some(*version), None),
         Target::Alias(name) => (None, None, Some(name.clone())),
     }
+}
+
+/// Reads an `allowed_hosts` column: one canonical origin per line.
+pub(crate) fn allowed_hosts(row: &SqliteRow, table: &'static str) -> Result<Arc<[AllowedHost]>, StoreError> {
+    let text: String = get(row, table, "allowed_hosts")?;
+    text.lines()
+        .map(|line| {
+            AllowedHost::parse(line).map_err(|e| StoreError::Corrupt { table, detail: format!("allowed_hosts: {e}") })
+        })
+        .collect()
+}
+
+/// The `allowed_hosts` column for a list of origins.
+pub(crate) fn allowed_hosts_column(hosts: &[AllowedHost]) -> String {
+    hosts.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }

@@ -16,8 +16,8 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT id, project_id, function_id, version_number, description, runtime_id, code_md5sum, code_abi, entry, \
-             timeout_secs, memory_size, cpu, package_digest, package_size, count, created_at, updated_at \
-             FROM function_versions ",
+             timeout_secs, memory_size, cpu, allowed_hosts, package_digest, package_size, count, created_at, \
+             updated_at FROM function_versions ",
             $rest
         )
     };
@@ -78,6 +78,7 @@ impl Store {
             code: function.code,
             entry: function.entry,
             limits: function.limits,
+            allowed_hosts: function.allowed_hosts,
             package: function.package,
             package_size: function.package_size,
             count: 0,
@@ -88,8 +89,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO function_versions (id, project_id, function_id, version_number, description, runtime_id, \
              code_source, code_md5sum, entry, timeout_secs, memory_size, cpu, package_digest, package_size, count, \
-             created_at, updated_at, code_abi) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'package', $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16)",
+             created_at, updated_at, code_abi, allowed_hosts) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'package', $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17)",
         )
         .bind(version.id.to_string())
         .bind(project.as_str())
@@ -107,6 +108,7 @@ impl Store {
         .bind(version.created_at)
         .bind(version.updated_at)
         .bind(abi)
+        .bind(rows::allowed_hosts_column(&version.allowed_hosts))
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE functions SET latest_version = $1 WHERE id = $2")
@@ -217,6 +219,7 @@ fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
             memory_size: non_negative("memory_size")?,
             cpu: u32::try_from(non_negative("cpu")?).unwrap_or(u32::MAX),
         },
+        allowed_hosts: rows::allowed_hosts(row, TABLE)?,
         package: rows::parse(row, TABLE, "package_digest", PackageDigest::parse)?,
         package_size: non_negative("package_size")?,
         count: get(row, TABLE, "count")?,

@@ -9,6 +9,8 @@ pub const DEFAULT_MAX_CONCURRENT: u32 = 256;
 pub const DEFAULT_LOG_CAP: usize = 256 * 1024;
 /// Default cap on one execution's output; a larger output fails the execution.
 pub const DEFAULT_OUTPUT_CAP: usize = 4 * 1024 * 1024;
+/// Default largest response body a function may read from an outbound HTTP request.
+pub const DEFAULT_HTTP_RESPONSE_CAP: usize = 10 * 1024 * 1024;
 /// Default largest WebAssembly file unpacked from a zip package.
 pub const DEFAULT_MAX_MODULE_SIZE: u64 = 256 * 1024 * 1024;
 /// Default largest linear memory any function may ask for (the operator's `max_memory_size`).
@@ -30,6 +32,8 @@ pub struct WasmConfig {
     pub max_module_size: u64,
     pub log_cap: usize,
     pub output_cap: usize,
+    /// Largest response body a function may read from an outbound HTTP request.
+    pub http_response_cap: usize,
     pub memory_keep_resident: usize,
     pub table_keep_resident: usize,
     /// Use the pooling allocator when the machine allows it (the fallback is on-demand allocation).
@@ -45,6 +49,7 @@ impl WasmConfig {
             max_module_size: DEFAULT_MAX_MODULE_SIZE,
             log_cap: DEFAULT_LOG_CAP,
             output_cap: DEFAULT_OUTPUT_CAP,
+            http_response_cap: DEFAULT_HTTP_RESPONSE_CAP,
             memory_keep_resident: DEFAULT_MEMORY_KEEP_RESIDENT,
             table_keep_resident: DEFAULT_TABLE_KEEP_RESIDENT,
             pooling: true,

@@ -19,6 +19,7 @@ use crate::cache::CompiledCache;
 use crate::engine::{self, Allocator};
 use crate::link::{Compiled, Linked, Linkers};
 use crate::log_sink::LogSink;
+use crate::outbound::Outbound;
 use crate::shape::{self, Binary};
 use crate::state::{Capped, ExecutionState, P1State, Stdio};
 use crate::{WasmConfig, package, run, ticker, trap};
@@ -126,18 +127,21 @@ impl Inner {
         let stdio = || Stdio { stdin: None, stdout: LogSink::new(0), stderr: LogSink::new(0) };
         let deadline = Instant::now() + PRIME_TIMEOUT;
         let max_memory = self.config.max_memory;
+        let state = || {
+            ExecutionState::new(&[], stdio(), max_memory, Outbound::new(Arc::from([]), deadline, 0, LogSink::new(0)))
+        };
         let instantiated = tokio::time::timeout(PRIME_TIMEOUT, async {
             match linked {
                 Linked::Handler(pre) => {
-                    let mut store = self.store(ExecutionState::new(&[], stdio(), max_memory), deadline);
+                    let mut store = self.store(state(), deadline);
                     pre.instance_pre().instantiate_async(&mut store).await.map(drop)
                 }
                 Linked::Http(pre) => {
-                    let mut store = self.store(ExecutionState::new(&[], stdio(), max_memory), deadline);
+                    let mut store = self.store(state(), deadline);
                     pre.instance_pre().instantiate_async(&mut store).await.map(drop)
                 }
                 Linked::Command(pre) => {
-                    let mut store = self.store(ExecutionState::new(&[], stdio(), max_memory), deadline);
+                    let mut store = self.store(state(), deadline);
                     pre.instance_pre().instantiate_async(&mut store).await.map(drop)
                 }
                 Linked::CommandP1(pre) => {
@@ -181,20 +185,22 @@ impl Inner {
                 stderr: log.clone(),
             },
         };
+        let outbound =
+            || Outbound::new(request.allowed_hosts.clone(), deadline, self.config.http_response_cap, log.clone());
         let (result, memory_refused) = match &linked {
             Linked::Handler(pre) => {
-                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size), deadline);
+                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size, outbound()), deadline);
                 let result = bounded(limits.timeout, run::handler(pre, &mut store, &request.input)).await;
                 (result, store.data().memory.refused)
             }
             Linked::Http(pre) => {
-                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size), deadline);
+                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size, outbound()), deadline);
                 let result =
                     bounded(limits.timeout, run::http(pre, &mut store, &request.input, self.config.output_cap)).await;
                 (result, store.data().memory.refused)
             }
             Linked::Command(pre) => {
-                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size), deadline);
+                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size, outbound()), deadline);
                 let result = bounded(limits.timeout, run::command(pre, &mut store)).await;
                 (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
             }

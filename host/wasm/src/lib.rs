@@ -27,6 +27,6 @@ mod state;
 mod ticker;
 mod trap;
 
-pub use config::{DEFAULT_MAX_CONCURRENT, DEFAULT_MEMORY_KEEP_RESIDENT, WasmConfig};
+pub use config::{DEFAULT_HTTP_RESPONSE_CAP, DEFAULT_MAX_CONCURRENT, DEFAULT_MEMORY_KEEP_RESIDENT, WasmConfig};
 pub use engine::Allocator;
 pub use executor::{WasmExecutor, WasmExecutorError};

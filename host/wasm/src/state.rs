@@ -47,8 +47,7 @@ pub(crate) struct ExecutionState {
 }
 
 impl ExecutionState {
-    pub(crate) fn new(env: &[(&str, String)], stdio: Stdio, memory_limit: u64) -> Self {
-        let outbound = Outbound::deny_all(stdio.stderr.clone());
+    pub(crate) fn new(env: &[(&str, String)], stdio: Stdio, memory_limit: u64, outbound: Outbound) -> Self {
         Self {
             wasi: builder(env, stdio).build(),
             http: WasiHttpCtx::new(),

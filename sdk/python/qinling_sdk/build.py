@@ -71,12 +71,20 @@ def componentize_py() -> str:
 
 
 def stage_sdk(stage: Path) -> None:
-    """Copies this package's Python modules into the component (not the rest of site-packages)."""
+    """Copies this package's Python modules into the component (not the rest of site-packages), and
+    installs qinling_sdk.http as ``requests``, since the real one needs sockets."""
     package = Path(__file__).parent
     target = stage / package.name
     target.mkdir()
     for module in package.glob("*.py"):
         shutil.copy(module, target / module.name)
+    requests = stage / "requests"
+    requests.mkdir()
+    (requests / "__init__.py").write_text("from qinling_sdk.http import *  # noqa: F401,F403\n", encoding="utf-8")
+    (requests / "exceptions.py").write_text(
+        "from qinling_sdk.http import ConnectionError, HTTPError, RequestException, Timeout  # noqa: F401\n",
+        encoding="utf-8",
+    )
 
 
 def build(source: Path, output: Path, requirements: Path | None, deps: Path | None, say) -> None:

@@ -42,6 +42,7 @@
 
 mod context;
 mod error;
+pub mod http;
 
 pub use context::{Context, context};
 pub use error::Error;
@@ -69,6 +70,7 @@ pub mod __private {
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "qinling_sdk::__private",
+        generate_all,
     });
 
     /// A function's return value as the platform sees it.

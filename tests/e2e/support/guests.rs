@@ -39,7 +39,8 @@ fn rust_examples() -> &'static Path {
     })
 }
 
-/// The bytes of a Rust example, by crate name (`word-stats`, `misbehave`, `hello`, `http-hello`, `shout`).
+/// The bytes of a Rust example, by crate name (`word-stats`, `misbehave`, `hello`, `fetch-count`,
+/// `http-hello`, `shout`).
 pub fn guest(name: &str) -> Vec<u8> {
     read(&rust_examples().join(format!("{}.wasm", name.replace('-', "_"))))
 }
@@ -57,7 +58,7 @@ pub fn c_rot13() -> Vec<u8> {
     read(path)
 }
 
-/// A Python example (`hello`, `file-sizes`) built with `qinling-py`, reusing an earlier build of the
+/// A Python example (`hello`, `file-sizes`, `github-events`) built with `qinling-py`, reusing an earlier build of the
 /// same sources.
 pub fn python(name: &str) -> Vec<u8> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -66,7 +67,9 @@ pub fn python(name: &str) -> Vec<u8> {
     let requirements = dir.join("requirements.txt");
     let sdk = workspace_root().join("sdk").join("python").join("qinling_sdk");
     let mut hasher = DefaultHasher::new();
-    for file in [dir.join("app.py"), requirements.clone(), sdk.join("_handler.py"), sdk.join("build.py")] {
+    for file in
+        [dir.join("app.py"), requirements.clone(), sdk.join("_handler.py"), sdk.join("build.py"), sdk.join("http.py")]
+    {
         std::fs::read(&file).ok().hash(&mut hasher);
     }
     let out = target_dir().join("python").join(format!("{name}-{:016x}.wasm", hasher.finish()));

@@ -50,6 +50,8 @@ impl Server {
             .arg(data_dir)
             .args(&options.args)
             .env("RUST_LOG", "info")
+            // Errors need no native backtraces: they are slow to capture and noisy in the logs.
+            .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-wit_bindgen::generate!({ path: "../../sdk/wit", world: "handler" });
+wit_bindgen::generate!({ path: "../../sdk/wit", world: "handler", generate_all });
 
 #[derive(Deserialize)]
 struct Input {
