@@ -1,5 +1,6 @@
 //! `qinling`: the Qinling server (`qinling server`) and a command-line client of its REST API.
 
+mod check;
 mod client;
 mod server;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run the server.
     Server(server::ServerArgs),
+    /// Check a data directory's database (offline).
+    Check(check::CheckArgs),
     #[command(flatten)]
     Client(client::ClientCommand),
 }
@@ -29,6 +32,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Server(args) => server::run(args).await,
+        Command::Check(args) => check::run(args).await,
         Command::Client(command) => client::run(&cli.connection, command).await,
     };
     match result {

@@ -4,10 +4,14 @@
 mod aliases;
 mod async_executions;
 mod cli;
+mod crash;
 mod executions;
 mod functions;
+mod hostile;
+mod hostile_api;
 mod jobs;
 mod limits;
+mod load;
 mod openstack;
 mod outbound;
 mod paging;

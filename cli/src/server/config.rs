@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Args;
 use qinling_core::OperatorLimits;
 use qinling_engine::{
-    DEFAULT_ASYNC_WORKERS, DEFAULT_MAX_PACKAGE_SIZE, DEFAULT_MAX_VERSIONS, DEFAULT_QUEUE_CAPACITY, EngineSettings,
+    DEFAULT_ASYNC_WORKERS, DEFAULT_MAX_FUNCTION_CONCURRENCY, DEFAULT_MAX_PACKAGE_SIZE, DEFAULT_MAX_VERSIONS,
+    DEFAULT_QUEUE_CAPACITY, EngineSettings,
 };
 use qinling_store::Store;
 use qinling_wasm::{WasmConfig, WasmExecutor};
@@ -45,6 +46,13 @@ pub(crate) struct ServerArgs {
     /// Async executions this server runs at once.
     #[arg(long, env = "QINLING_ASYNC_WORKERS", default_value_t = DEFAULT_ASYNC_WORKERS)]
     async_workers: usize,
+    /// Most executions of one function running at once; more wait for one to finish.
+    #[arg(long, env = "QINLING_MAX_FUNCTION_CONCURRENCY", default_value_t = DEFAULT_MAX_FUNCTION_CONCURRENCY)]
+    max_function_concurrency: usize,
+    /// Executions that may wait for a busy instance pool, and sync executions that may wait in the server
+    /// beyond those running; more get HTTP 429 with Retry-After (default: 4 per pool slot).
+    #[arg(long, env = "QINLING_MAX_WAITING")]
+    max_waiting: Option<u32>,
     /// Accept 6-field job patterns with a leading seconds field (Qinling's are 5-field, per minute).
     #[arg(long, env = "QINLING_JOB_SECONDS", default_value_t = false, action = clap::ArgAction::Set)]
     job_seconds: bool,
@@ -89,8 +97,10 @@ impl Resolved {
             "--max-memory must be at least the default memory_size ({} bytes)",
             limits.default_memory_size
         );
+        let max_waiting = args.max_waiting.unwrap_or(args.max_concurrent.saturating_mul(4));
         let wasm = WasmExecutor::new(WasmConfig {
             max_concurrent: args.max_concurrent,
+            max_waiting,
             max_memory: limits.max_memory_size,
             pooling: args.wasm_pooling,
             memory_keep_resident: args.wasm_memory_keep_resident,
@@ -108,6 +118,8 @@ impl Resolved {
                 max_versions: args.max_versions,
                 queue_capacity: args.queue_capacity,
                 async_workers: args.async_workers,
+                max_function_concurrency: args.max_function_concurrency,
+                max_sync_in_flight: (args.max_concurrent as usize).saturating_add(max_waiting as usize),
                 job_seconds: args.job_seconds,
             },
         })

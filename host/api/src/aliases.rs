@@ -1,6 +1,6 @@
 //! `/v1/aliases`: names for a function at a version; addressed by name.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,6 +8,7 @@ use qinling_core::Alias;
 use qinling_engine::{AliasUpdate, NewAlias};
 use serde::{Deserialize, Serialize};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -91,7 +92,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<AliasList>, ApiError> {
     let page = query.page(|name| Some(name.to_owned()))?;
     let limit = page.limit;
@@ -103,7 +104,7 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<AliasBody>, ApiError> {
     Ok(Json(state.engine.get_alias(&project, &name).await?.into()))
 }
@@ -111,7 +112,7 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateAlias>,
 ) -> Result<Json<AliasBody>, ApiError> {
     let update = AliasUpdate {
@@ -128,7 +129,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_alias(&project, &name).await?;
     Ok(StatusCode::NO_CONTENT)

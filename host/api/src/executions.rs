@@ -1,6 +1,6 @@
 //! `/v1/executions`: create (sync), list (by `function_id`, `status`), show, delete, and `/log` as text.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -11,6 +11,7 @@ use qinling_engine::NewExecution;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -157,7 +158,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<ExecutionList>, ApiError> {
     // Qinling's client passes function names here too: resolve each to its id.
     let functions = condition("function_id", query.function_id.as_deref(), |text| Ok(text.to_owned()))?;
@@ -194,7 +195,7 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ExecutionBody>, ApiError> {
     Ok(Json(state.engine.get_execution(&project, execution_id(&id)?).await?.into()))
 }
@@ -202,7 +203,7 @@ async fn show(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_execution(&project, execution_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -211,7 +212,7 @@ async fn delete(
 async fn log(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let log = state.engine.execution_log(&project, execution_id(&id)?).await?;
     Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], log))

@@ -1,6 +1,7 @@
 //! Reading a function's fields however a client sends them: a multipart form with the package as file
 //! field `package` (Qinling's quickstart, the `openstack` CLI), a URL-encoded form (Qinling's client when
-//! there is no file), or a JSON object. Every value becomes text, then [`FunctionForm`] parses it.
+//! there is no file), or a JSON object (whose known fields must have the right JSON type). Every value
+//! becomes text, then [`FunctionForm`] parses it.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,12 @@ use qinling_engine::CodeRequest;
 use serde_json::Value;
 
 use crate::ApiError;
+
+/// Fields a JSON body must send as a string (or, for the limits, a number).
+const TEXT_FIELDS: &[&str] =
+    &["name", "description", "runtime_id", "entry", "source", "md5sum", "timeout", "memory_size", "cpu"];
+/// Fields a JSON body may send as structured JSON: `code` an object, `allowed_hosts` a list.
+const JSON_FIELDS: &[&str] = &["code", "allowed_hosts"];
 
 /// The fields of a function create or update request, as text, and the package, if any.
 pub(crate) struct FunctionForm {
@@ -75,14 +82,20 @@ impl FunctionForm {
         let Value::Object(object) = value else {
             return Err(ApiError::bad_request("the body must be a JSON object"));
         };
-        let fields = object
-            .into_iter()
-            .filter(|(_, value)| !value.is_null())
-            .map(|(key, value)| match value {
-                Value::String(text) => (key, text),
-                other => (key, other.to_string()),
-            })
-            .collect();
+        let mut fields = HashMap::new();
+        for (key, value) in object {
+            let text = match (key.as_str(), value) {
+                (_, Value::Null) => continue,
+                (_, Value::String(text)) => text,
+                ("timeout" | "memory_size" | "cpu", Value::Number(number)) => number.to_string(),
+                ("code", value @ Value::Object(_)) | ("allowed_hosts", value @ Value::Array(_)) => value.to_string(),
+                (field, _) if TEXT_FIELDS.contains(&field) || JSON_FIELDS.contains(&field) => {
+                    return Err(ApiError::bad_request(format!("{field} has the wrong type")));
+                }
+                _ => continue,
+            };
+            fields.insert(key, text);
+        }
         Ok(Self { fields, package: None })
     }
 

@@ -1,7 +1,7 @@
 //! `/v1/functions`: create (multipart upload), list, show, download (`?download=true`), update, delete.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +12,7 @@ use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::form::FunctionForm;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -124,7 +125,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<FunctionList>, ApiError> {
     let page = query.page(|text| text.parse().ok())?;
     let limit = page.limit;
@@ -136,8 +137,8 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
-    Query(query): Query<DownloadQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     let id = state.engine.find_function(&project, &id).await?.id;
     if query.wants_download() {
@@ -154,7 +155,7 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     request: Request,
 ) -> Result<Json<FunctionBody>, ApiError> {
     let id = state.engine.find_function(&project, &id).await?.id;
@@ -174,7 +175,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_function(&project, state.engine.find_function(&project, &id).await?.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -184,7 +185,7 @@ async fn delete(
 async fn workers(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let function = state.engine.find_function(&project, &id).await?;
     let workers: Vec<Value> = state
@@ -202,7 +203,7 @@ async fn workers(
 async fn scale(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let function = state.engine.find_function(&project, &id).await?;
     state.engine.check_scalable(&project, function.id).await?;

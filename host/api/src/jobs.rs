@@ -1,6 +1,6 @@
 //! `/v1/jobs`: periodic and one-shot executions.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,6 +8,7 @@ use qinling_core::{Job, JobId, JobStatus};
 use qinling_engine::{JobUpdate, NewJob};
 use serde::{Deserialize, Serialize};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -138,7 +139,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<JobList>, ApiError> {
     let page = query.page(|text| text.parse().ok())?;
     let limit = page.limit;
@@ -150,7 +151,7 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<JobBody>, ApiError> {
     Ok(Json(state.engine.get_job(&project, job_id(&id)?).await?.into()))
 }
@@ -158,7 +159,7 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateJob>,
 ) -> Result<Json<JobBody>, ApiError> {
     let status = body
@@ -182,7 +183,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_job(&project, job_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)

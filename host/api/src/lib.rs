@@ -7,6 +7,7 @@
 mod aliases;
 mod error;
 mod executions;
+mod extract;
 mod form;
 mod functions;
 mod jobs;

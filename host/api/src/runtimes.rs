@@ -1,6 +1,6 @@
 //! `/v1/runtimes`: create, list, show, update, delete.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,6 +8,7 @@ use qinling_core::{NewRuntime, Runtime, RuntimeKind, RuntimePatch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -119,7 +120,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<RuntimeList>, ApiError> {
     let page = query.page(|text| text.parse().ok())?;
     let limit = page.limit;
@@ -131,7 +132,7 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<RuntimeBody>, ApiError> {
     Ok(Json(state.engine.get_runtime(&project, state.engine.find_runtime(&project, &id).await?.id).await?.into()))
 }
@@ -139,7 +140,7 @@ async fn show(
 async fn update(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateRuntime>,
 ) -> Result<Json<RuntimeBody>, ApiError> {
     let patch = RuntimePatch {
@@ -157,7 +158,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_runtime(&project, state.engine.find_runtime(&project, &id).await?.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -167,7 +168,7 @@ async fn delete(
 async fn pool(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = state.engine.find_runtime(&project, &id).await?.id;
     let capacity = state.engine.runtime_capacity(&project, id).await?;

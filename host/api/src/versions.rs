@@ -1,7 +1,7 @@
 //! `/v1/functions/{id}/versions`: create, list, show, download (`?download=true`), delete.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use qinling_core::FunctionVersion;
 use serde::{Deserialize, Serialize};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::functions::DownloadQuery;
 use crate::json;
 use crate::project::Project;
@@ -69,7 +70,7 @@ fn version_number(text: &str) -> Result<i64, ApiError> {
 async fn create(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<VersionBody>), ApiError> {
     let description = json::optional_body::<CreateVersion>(&body)?.description.unwrap_or_default();
@@ -83,7 +84,7 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<VersionList>, ApiError> {
     let versions = state.engine.list_versions(&project, state.engine.find_function(&project, &id).await?.id).await?;
     Ok(Json(VersionList { function_versions: versions.into_iter().map(Into::into).collect() }))
@@ -92,8 +93,8 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     Project(project): Project,
-    Path((id, version)): Path<(String, String)>,
-    Query(query): Query<DownloadQuery>,
+    ApiPath((id, version)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     let (id, number) = (state.engine.find_function(&project, &id).await?.id, version_number(&version)?);
     if query.wants_download() {
@@ -113,7 +114,7 @@ async fn show(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path((id, version)): Path<(String, String)>,
+    ApiPath((id, version)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state
         .engine

@@ -2,7 +2,7 @@
 //! credentials; the request body is the execution's input.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,6 +11,7 @@ use qinling_engine::WebhookUpdate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
@@ -103,7 +104,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Query(query): Query<PageQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<WebhookList>, ApiError> {
     let page = query.page(|text| text.parse().ok())?;
     let limit = page.limit;
@@ -117,7 +118,7 @@ async fn show(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WebhookBody>, ApiError> {
     Ok(Json(WebhookBody::new(state.engine.get_webhook(&project, webhook_id(&id)?).await?, &headers)))
 }
@@ -126,7 +127,7 @@ async fn update(
     State(state): State<AppState>,
     Project(project): Project,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateWebhook>,
 ) -> Result<Json<WebhookBody>, ApiError> {
     let update = WebhookUpdate {
@@ -145,7 +146,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_webhook(&project, webhook_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -154,7 +155,7 @@ async fn delete(
 /// Runs the webhook's function with the body as input (no credentials needed: the URL is the secret).
 async fn invoke(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = if body.is_empty() {

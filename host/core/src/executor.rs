@@ -116,6 +116,9 @@ pub enum ExecuteError {
     /// prepare it, then execute again.
     #[error("package {} is not prepared", .0.package)]
     NotPrepared(CodeRef),
+    /// Every slot is busy and the wait for one is full: retry later.
+    #[error("{0}")]
+    Overloaded(String),
     #[error("{0}")]
     Internal(String),
 }

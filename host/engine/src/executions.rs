@@ -2,14 +2,50 @@
 //! durably first) or queue it (async: answered at once with status `running`, run by a queue worker). A
 //! function that fails gives a `failed` execution; a platform that fails gives an `error` one.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::Utc;
 use qinling_core::{
     ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Executor, Page, ProjectId, Target,
+    ExecutionStatus, Executor, FunctionId, Page, ProjectId, Target,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::resolve::Runnable;
 use crate::{Engine, EngineError, Listed, input, validate};
+
+/// How long an async execution waits before trying again when the host is full.
+const OVERLOAD_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What an execution does when there is no room for it. Both wait for their function's concurrency slot;
+/// a sync request is refused (HTTP 429) when too many sync requests are already in the server, or the
+/// instance pool's wait is full, so that overload never piles up in memory; a queued async execution
+/// waits its turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Admission {
+    Refuse,
+    Wait,
+}
+
+/// A sync execution counted in the server until dropped (also when its request is cancelled).
+struct Admitted {
+    count: Arc<AtomicUsize>,
+    /// How many were in before.
+    ahead: usize,
+}
+
+impl Admitted {
+    fn join(count: Arc<AtomicUsize>) -> Self {
+        Self { ahead: count.fetch_add(1, Ordering::Relaxed), count }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct NewExecution {
@@ -45,7 +81,7 @@ impl Engine {
             self.enqueue(&execution).await?;
             return Ok(execution);
         }
-        let (execution, log) = self.run(&runnable, execution).await;
+        let (execution, log) = self.run(&runnable, execution, Admission::Refuse).await?;
         self.store.record_execution(&execution, &log).await?;
         Ok(execution)
     }
@@ -60,9 +96,19 @@ impl Engine {
         self.executor_for(&runtime)
     }
 
-    /// Runs an accepted execution and returns it finished, with its log. Never fails: whatever goes wrong
-    /// is the execution's outcome.
-    pub(crate) async fn run(&self, runnable: &Runnable, mut execution: Execution) -> (Execution, String) {
+    /// Runs an accepted execution and returns it finished, with its log. Whatever goes wrong is the
+    /// execution's outcome, except a lack of room, which `admission` turns into a wait or a refusal.
+    pub(crate) async fn run(
+        &self,
+        runnable: &Runnable,
+        mut execution: Execution,
+        admission: Admission,
+    ) -> Result<(Execution, String), EngineError> {
+        let _admitted = match admission {
+            Admission::Refuse => Some(self.admit()?),
+            Admission::Wait => None,
+        };
+        let _function_slot = self.function_slot(runnable.function_id).await?;
         let request = ExecutionRequest {
             execution_id: execution.id,
             function_id: runnable.function_id,
@@ -73,7 +119,15 @@ impl Engine {
             allowed_hosts: runnable.allowed_hosts.clone(),
         };
         let outcome = match self.runtime_executor(&execution.project_id, runnable).await {
-            Ok(executor) => self.execute_prepared(executor, request).await.map_err(|e| e.to_string()),
+            Ok(executor) => loop {
+                match self.execute_prepared(executor, request.clone()).await {
+                    Err(ExecuteError::Overloaded(why)) => match admission {
+                        Admission::Refuse => return Err(EngineError::Overloaded(why)),
+                        Admission::Wait => tokio::time::sleep(OVERLOAD_BACKOFF).await,
+                    },
+                    outcome => break outcome.map_err(|e| e.to_string()),
+                }
+            },
             Err(e) => Err(e.to_string()),
         };
         let (status, result, log) = match outcome {
@@ -96,7 +150,26 @@ impl Engine {
         execution.status = status;
         execution.result = Some(result);
         execution.updated_at = Utc::now();
-        (execution, log)
+        Ok((execution, log))
+    }
+
+    /// One of the function's concurrency slots, held while it runs; executions past the cap wait.
+    async fn function_slot(&self, function: FunctionId) -> Result<OwnedSemaphorePermit, EngineError> {
+        let cap = self.settings.max_function_concurrency;
+        let slots = self.running.entry(function).or_insert_with(|| Arc::new(Semaphore::new(cap))).clone();
+        slots.acquire_owned().await.map_err(|_| EngineError::Internal("the engine is shutting down".into()))
+    }
+
+    /// A place among the sync executions in the server, or a refusal when they are at the bound.
+    fn admit(&self) -> Result<Admitted, EngineError> {
+        let admitted = Admitted::join(self.admitted.clone());
+        if admitted.ahead >= self.settings.max_sync_in_flight {
+            return Err(EngineError::Overloaded(format!(
+                "{} sync executions are already running or waiting; retry later",
+                admitted.ahead
+            )));
+        }
+        Ok(admitted)
     }
 
     /// Executes, preparing the package first if the executor no longer holds it (after a restart whose

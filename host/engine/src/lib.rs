@@ -33,9 +33,12 @@ pub use queue::Background;
 pub use webhooks::WebhookUpdate;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
-use qinling_core::{Executor, OperatorLimits};
+use dashmap::DashMap;
+use qinling_core::{Executor, FunctionId, OperatorLimits};
 use qinling_store::Store;
+use tokio::sync::Semaphore;
 
 use queue::Signals;
 
@@ -47,6 +50,10 @@ pub const DEFAULT_MAX_VERSIONS: i64 = 10;
 pub const DEFAULT_QUEUE_CAPACITY: i64 = 10_000;
 /// Default number of async executions run at once by this process.
 pub const DEFAULT_ASYNC_WORKERS: usize = 16;
+/// Default most executions of one function running at once on this server; more wait.
+pub const DEFAULT_MAX_FUNCTION_CONCURRENCY: usize = 64;
+/// Default most sync executions in the server at once (running or waiting); more get HTTP 429.
+pub const DEFAULT_MAX_SYNC_IN_FLIGHT: usize = 1280;
 /// Executions per page when a listing gives no limit.
 pub const DEFAULT_EXECUTION_PAGE: usize = 1000;
 
@@ -58,6 +65,10 @@ pub struct EngineSettings {
     pub max_versions: i64,
     pub queue_capacity: i64,
     pub async_workers: usize,
+    /// Most executions of one function running at once; more wait for a slot.
+    pub max_function_concurrency: usize,
+    /// Most sync executions in the server at once, running or waiting; more are refused (HTTP 429).
+    pub max_sync_in_flight: usize,
     /// Accept 6-field cron patterns with a seconds field (for tests and demos; Qinling's are 5-field).
     pub job_seconds: bool,
 }
@@ -70,6 +81,8 @@ impl Default for EngineSettings {
             max_versions: DEFAULT_MAX_VERSIONS,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             async_workers: DEFAULT_ASYNC_WORKERS,
+            max_function_concurrency: DEFAULT_MAX_FUNCTION_CONCURRENCY,
+            max_sync_in_flight: DEFAULT_MAX_SYNC_IN_FLIGHT,
             job_seconds: false,
         }
     }
@@ -81,11 +94,22 @@ pub struct Engine {
     wasm: Arc<dyn Executor>,
     settings: EngineSettings,
     signals: Arc<Signals>,
+    /// Each function's concurrency slots.
+    running: Arc<DashMap<FunctionId, Arc<Semaphore>>>,
+    /// Sync executions in the server, running or waiting.
+    admitted: Arc<AtomicUsize>,
 }
 
 impl Engine {
     pub fn new(store: Store, wasm: Arc<dyn Executor>, settings: EngineSettings) -> Self {
-        Self { store, wasm, settings, signals: Signals::new() }
+        Self {
+            store,
+            wasm,
+            settings,
+            signals: Signals::new(),
+            running: Arc::new(DashMap::new()),
+            admitted: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     pub fn settings(&self) -> &EngineSettings {

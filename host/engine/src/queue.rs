@@ -10,6 +10,7 @@ use qinling_core::{Execution, ExecutionResult, ExecutionStatus};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use crate::executions::Admission;
 use crate::{Engine, EngineError};
 
 /// How often idle workers look for work queued by other server processes.
@@ -100,8 +101,12 @@ impl Engine {
         let project = execution.project_id.clone();
         let alias = execution.function_alias.clone();
         let resolved = self.resolve_version(&project, execution.function_id, execution.function_version, alias).await;
-        let (finished, log) = match resolved {
-            Ok(runnable) => self.run(&runnable, execution).await,
+        let ran = match resolved {
+            Ok(runnable) => self.run(&runnable, execution.clone(), Admission::Wait).await,
+            Err(e) => Err(e),
+        };
+        let (finished, log) = match ran {
+            Ok(ran) => ran,
             Err(e) => {
                 let mut failed = execution;
                 failed.status = ExecutionStatus::Error;

@@ -23,6 +23,7 @@ pub use versions::VersionRefusal;
 
 use std::path::Path;
 
+use qinling_core::PackageDigest;
 use sqlx::SqlitePool;
 
 /// What still refers to a function, a version or an alias, and so prevents its deletion.
@@ -59,10 +60,31 @@ impl Store {
         &self.packages
     }
 
-    /// Runs SQLite's integrity check; `Ok(())` when the database is sound.
+    /// Checks the whole installation offline: SQLite's integrity check passes, and every package a
+    /// function or version refers to is in the object store with the content its digest names.
     pub async fn integrity_check(&self) -> Result<(), StoreError> {
         let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.db).await?;
-        if verdict == "ok" { Ok(()) } else { Err(StoreError::Corrupt { table: "database", detail: verdict }) }
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt { table: "database", detail: verdict });
+        }
+        let referenced: Vec<String> = sqlx::query_scalar(
+            "SELECT package_digest FROM functions WHERE package_digest IS NOT NULL \
+             UNION SELECT package_digest FROM function_versions WHERE package_digest IS NOT NULL",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        for text in referenced {
+            let corrupt = |detail: String| StoreError::Corrupt { table: "packages", detail };
+            let digest = PackageDigest::parse(&text).ok_or_else(|| corrupt(format!("malformed digest {text:?}")))?;
+            match self.packages.get(&digest).await? {
+                None => return Err(corrupt(format!("package {digest} is missing"))),
+                Some(bytes) if PackageDigest::of(&bytes) != digest => {
+                    return Err(corrupt(format!("package {digest} does not match its digest")));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -129,5 +151,28 @@ pub(crate) mod testing {
         };
         store.insert_function(&function).await.unwrap();
         function
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::testing;
+
+    #[tokio::test]
+    async fn the_integrity_check_finds_missing_and_altered_packages() {
+        let (store, dir) = testing::store().await;
+        store.integrity_check().await.unwrap();
+        let function = testing::function(&store).await;
+        let missing = store.integrity_check().await.unwrap_err().to_string();
+        assert!(missing.contains(&format!("package {} is missing", function.package)), "{missing}");
+
+        store.packages().put(&function.package, Bytes::from_static(b"package")).await.unwrap();
+        store.integrity_check().await.unwrap();
+
+        std::fs::write(dir.path().join("packages").join(format!("{}.pkg", function.package)), b"altered").unwrap();
+        let altered = store.integrity_check().await.unwrap_err().to_string();
+        assert!(altered.contains("does not match its digest"), "{altered}");
     }
 }

@@ -27,6 +27,8 @@ pub struct WasmConfig {
     /// Where compiled artifacts are cached, keyed by package digest and engine settings.
     pub cache_dir: PathBuf,
     pub max_concurrent: u32,
+    /// Executions that may wait for a busy pool before more are refused as overload.
+    pub max_waiting: u32,
     pub max_memory: u64,
     /// Largest WebAssembly file unpacked from a zip package (a bound on zip bombs).
     pub max_module_size: u64,
@@ -45,6 +47,7 @@ impl WasmConfig {
         Self {
             cache_dir: cache_dir.into(),
             max_concurrent: DEFAULT_MAX_CONCURRENT,
+            max_waiting: DEFAULT_MAX_CONCURRENT * 4,
             max_memory: DEFAULT_MAX_MEMORY,
             max_module_size: DEFAULT_MAX_MODULE_SIZE,
             log_cap: DEFAULT_LOG_CAP,

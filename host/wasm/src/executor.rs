@@ -3,6 +3,7 @@
 //! pool, bounded by the function's timeout and memory size.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -11,7 +12,7 @@ use qinling_core::{
     Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
     Prepared,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module, Store, UpdateDeadline};
 
@@ -51,6 +52,8 @@ struct Inner {
     linked: DashMap<CodeRef, Linked>,
     /// One permit per pool slot, so that instantiation never fails for lack of a slot: executions wait.
     slots: Semaphore,
+    /// Executions waiting for a slot; past `max_waiting`, new ones are refused as overload.
+    waiting: AtomicU32,
     config: WasmConfig,
 }
 
@@ -63,7 +66,17 @@ impl WasmExecutor {
         ticker::start(&engine).map_err(WasmExecutorError::Ticker)?;
         tracing::info!(?allocator, max_concurrent = config.max_concurrent, "wasm host ready");
         let slots = Semaphore::new(config.max_concurrent as usize);
-        Ok(Self { inner: Arc::new(Inner { engine, allocator, linkers, cache, linked: DashMap::new(), slots, config }) })
+        let inner = Inner {
+            engine,
+            allocator,
+            linkers,
+            cache,
+            linked: DashMap::new(),
+            slots,
+            waiting: AtomicU32::new(0),
+            config,
+        };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     pub fn allocator(&self) -> Allocator {
@@ -100,6 +113,22 @@ impl Inner {
         let compiled = self.cache.load(&self.engine, code)?;
         tracing::info!(package = %code.package, "loaded a compiled package from the cache");
         Some(self.linkers.link(&self.engine, &compiled))
+    }
+
+    /// A pool slot for one execution: at once if one is free, after a wait if a few wait, refused as
+    /// overload when the wait is full.
+    async fn slot(&self) -> Result<SemaphorePermit<'_>, ExecuteError> {
+        if let Ok(permit) = self.slots.try_acquire() {
+            return Ok(permit);
+        }
+        let waiting = Waiting::join(&self.waiting);
+        if waiting.ahead >= self.config.max_waiting {
+            return Err(ExecuteError::Overloaded(format!(
+                "all {} execution slots are busy and {} executions are waiting; retry later",
+                self.config.max_concurrent, waiting.ahead
+            )));
+        }
+        self.slots.acquire().await.map_err(|_| ExecuteError::Internal("the wasm host is shutting down".to_owned()))
     }
 
     /// A store whose guest yields to the tokio scheduler at every epoch tick and traps once `deadline`
@@ -225,6 +254,25 @@ impl Inner {
     }
 }
 
+/// A place in the wait for a slot, given up when dropped (also when the waiting request is cancelled).
+struct Waiting<'a> {
+    count: &'a AtomicU32,
+    /// How many were waiting already.
+    ahead: u32,
+}
+
+impl<'a> Waiting<'a> {
+    fn join(count: &'a AtomicU32) -> Self {
+        Self { ahead: count.fetch_add(1, Ordering::Relaxed), count }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// How a call ended when it did not end normally.
 enum Bounded {
     TimedOut,
@@ -285,12 +333,7 @@ impl Executor for WasmExecutor {
                 }
             }
         };
-        let _slot = self
-            .inner
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| ExecuteError::Internal("the wasm host is shutting down".to_owned()))?;
+        let _slot = self.inner.slot().await?;
         Ok(self.inner.run(linked, request).await)
     }
 

@@ -97,9 +97,25 @@ impl Server {
         self.child.kill().await.unwrap();
     }
 
+    /// The server's resident memory now and at its peak, in KiB (from /proc).
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let pid = self.child.id().expect("server still running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let field = |name: &str| -> u64 {
+            let line = status.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("no {name}"));
+            line.split_whitespace().nth(1).unwrap().parse().unwrap()
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
     /// Everything the server wrote to stderr so far.
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The HTTP client (with its connection pool) the helpers use.
+    pub fn client(&self) -> reqwest::Client {
+        self.http.clone()
     }
 
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {

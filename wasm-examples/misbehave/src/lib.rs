@@ -3,7 +3,9 @@
 //! Input `{"do": "<what>", ...}`: `echo` returns `value`; `error` returns `err(message)`; `panic` panics;
 //! `loop` spins forever without host calls; `sleep` sleeps `ms` milliseconds; `alloc` grows memory by `mb`
 //! MiB; `recurse` recurses without bound; `log` writes `bytes` bytes to stdout; `output` returns a string of
-//! `bytes` bytes; `env` returns the environment it sees; `invalid-json` returns text that is not JSON.
+//! `bytes` bytes; `env` returns the environment it sees; `invalid-json` returns text that is not JSON;
+//! `read-file` reads `path`; `socket` opens a TCP connection to `address`. The last two fail with the
+//! error the host gives, since a function has no files and no sockets.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,6 +26,10 @@ struct Input {
     mb: usize,
     #[serde(default)]
     bytes: usize,
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    address: String,
 }
 
 struct Misbehave;
@@ -58,6 +64,12 @@ impl Guest for Misbehave {
             "output" => Ok(Value::String("y".repeat(input.bytes)).to_string()),
             "env" => Ok(json!(std::env::vars().collect::<Vec<_>>()).to_string()),
             "invalid-json" => Ok("this is not json".to_string()),
+            "read-file" => std::fs::read_to_string(&input.path)
+                .map(|text| Value::String(text).to_string())
+                .map_err(|e| format!("cannot read {}: {e}", input.path)),
+            "socket" => std::net::TcpStream::connect(&input.address)
+                .map(|_| json!({"connected": input.address}).to_string())
+                .map_err(|e| format!("cannot connect to {}: {e}", input.address)),
             other => Err(format!("unknown action {other:?}")),
         }
     }
