@@ -34,8 +34,10 @@ async fn an_async_execution_is_answered_at_once_and_finishes_later() {
 
 #[tokio::test]
 async fn a_full_queue_answers_429_with_retry_after() {
-    let options =
-        ServerOptions { args: vec!["--async-workers".into(), "0".into(), "--queue-capacity".into(), "2".into()] };
+    let options = ServerOptions {
+        args: vec!["--async-workers".into(), "0".into(), "--queue-capacity".into(), "2".into()],
+        ..Default::default()
+    };
     let server = Server::start_with(options).await;
     let runtime = server.wasm_runtime().await;
     let function = server.function(&runtime, "misbehave", &[]).await;
@@ -59,7 +61,7 @@ async fn a_full_queue_answers_429_with_retry_after() {
 #[tokio::test]
 async fn queued_executions_run_after_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let idle = ServerOptions { args: vec!["--async-workers".into(), "0".into()] };
+    let idle = ServerOptions { args: vec!["--async-workers".into(), "0".into()], ..Default::default() };
     let server = Server::start_in(data.path(), idle).await;
     let runtime = server.wasm_runtime().await;
     let function = server.function(&runtime, "misbehave", &[]).await;

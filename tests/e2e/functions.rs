@@ -100,7 +100,11 @@ async fn deleting_a_function_deletes_its_package() {
 
 #[tokio::test]
 async fn bad_packages_are_refused_and_leave_nothing_behind() {
-    let server = Server::start_with(ServerOptions { args: vec!["--max-package-size".into(), "200000".into()] }).await;
+    let server = Server::start_with(ServerOptions {
+        args: vec!["--max-package-size".into(), "200000".into()],
+        ..Default::default()
+    })
+    .await;
     let runtime = server.wasm_runtime().await;
     let mut cases = vec![
         ("text", b"print('hello')".to_vec(), StatusCode::BAD_REQUEST, "not a WebAssembly binary"),
@@ -136,7 +140,7 @@ async fn bad_function_fields_are_refused_and_store_nothing() {
         (&[("cpu", "-5")], "cpu must be between"),
         (&[("code", "{not json")], "code must be a JSON object"),
         (&[("code", r#"{"source": "ftp"}"#)], "code.source must be"),
-        (&[("code", r#"{"source": "image", "image": "busybox"}"#)], "needs a container orchestrator"),
+        (&[("code", r#"{"source": "image", "image": "busybox"}"#)], "no container orchestrator configured"),
         (&[("code", r#"{"source": "package", "md5sum": "0123456789abcdef0123456789abcdef"}"#)], "md5sum mismatch"),
     ];
     for (fields, needle) in cases {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::{Server, ServerOptions, assert_fault};
 
 async fn seconds_server() -> Server {
-    Server::start_with(ServerOptions { args: vec!["--job-seconds".into(), "true".into()] }).await
+    Server::start_with(ServerOptions { args: vec!["--job-seconds".into(), "true".into()], ..Default::default() }).await
 }
 
 /// The executions a job created so far.

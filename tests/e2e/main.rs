@@ -1,15 +1,17 @@
 //! End-to-end tests: the real `qinling` binary on 127.0.0.1, a temporary data directory, real components
-//! built from wasm-examples/, real HTTP. One module per resource or concern.
+//! built from wasm-examples/, real containers on Podman, real HTTP. One module per resource or concern.
 
 mod aliases;
 mod async_executions;
 mod cli;
+mod containers;
 mod crash;
 mod executions;
 mod functions;
 mod hostile;
 mod hostile_api;
 mod jobs;
+mod kubernetes;
 mod limits;
 mod load;
 mod openstack;

@@ -49,7 +49,11 @@ fn failure(execution: &Value) -> &str {
 #[tokio::test]
 async fn the_qinling_quickstart_fetches_from_an_allowed_host_in_python_and_rust() {
     let upstream = upstream().await;
-    let server = Server::start_with(ServerOptions { args: vec!["--max-http-response".into(), "100000".into()] }).await;
+    let server = Server::start_with(ServerOptions {
+        args: vec!["--max-http-response".into(), "100000".into()],
+        ..Default::default()
+    })
+    .await;
     let runtime = server.wasm_runtime().await;
     let origin = format!("http://{upstream}");
     for package in [python("github-events"), guest("fetch-count")] {

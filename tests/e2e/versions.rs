@@ -74,7 +74,9 @@ async fn run_version_answer(server: &Server, function: &str, version: i64) -> (S
 
 #[tokio::test]
 async fn the_number_of_versions_is_capped() {
-    let server = Server::start_with(ServerOptions { args: vec!["--max-versions".into(), "1".into()] }).await;
+    let server =
+        Server::start_with(ServerOptions { args: vec!["--max-versions".into(), "1".into()], ..Default::default() })
+            .await;
     let runtime = server.wasm_runtime().await;
     let function = server.function(&runtime, "word-stats", &[]).await;
     let versions = format!("/v1/functions/{function}/versions");

@@ -35,19 +35,23 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Every test: the workspace's (unit and end-to-end), then the SDKs' own.
+/// Every test: the workspace's (unit and end-to-end), then the SDKs' own and the python3 worker's.
 fn test(args: &[String]) -> anyhow::Result<()> {
     prerequisites::ensure()?;
     let root = root();
     run(Command::new(cargo()).current_dir(&root).args(["test", "--workspace"]).args(args))?;
     run(Command::new(cargo()).current_dir(root.join("sdk").join("rust")).arg("test"))?;
     let python = root.join("target").join("python").join("bin").join("python");
-    run(Command::new(python)
+    run(Command::new(&python)
         .current_dir(root.join("sdk").join("python"))
-        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."]))
+        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."]))?;
+    run(Command::new(&python)
+        .current_dir(root.join("runtimes").join("python3"))
+        .args(["-m", "unittest", "discover", "-s", "tests"]))
 }
 
 fn bench(args: &[String]) -> anyhow::Result<()> {
+    prerequisites::ensure()?;
     let root = root();
     // Every example in one directory, named after its example, for the benchmarks to pick from.
     let guest_dir = root.join("target").join("bench-guests");

@@ -1,7 +1,8 @@
 //! Installing what a fresh machine lacks: the wasm32-wasip2 Rust target (every Rust guest builds for it);
-//! clang with wasi-libc from Debian (the C example); and a Python virtualenv (`target/python`) with
-//! OpenStack Qinling's own clients (the compatibility tests drive them unmodified) and the Python SDK
-//! (which builds Python functions with componentize-py).
+//! clang with wasi-libc from Debian (the C example); Podman with runc and debootstrap from Debian (the
+//! container tests run real containers of the python3 runtime image, which is built from Debian packages);
+//! and a Python virtualenv (`target/python`) with OpenStack Qinling's own clients (the compatibility tests
+//! drive them unmodified) and the Python SDK (which builds Python functions with componentize-py).
 
 use std::path::Path;
 use std::process::Command;
@@ -13,12 +14,16 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 const C_PACKAGES: &[&str] = &["clang", "lld", "wasi-libc", "libclang-rt-14-dev-wasm32"];
 /// Where wasi-libc puts its C runtime; its presence means the C toolchain is complete.
 const WASI_LIBC_MARKER: &str = "/usr/lib/wasm32-wasi/crt1-command.o";
+/// Debian packages that run containers (Podman's Docker-compatible API, with runc: crun fails on hybrid
+/// cgroup hierarchies) and build the runtime images (debootstrap).
+const CONTAINER_PACKAGES: &[&str] = &["podman", "runc", "debootstrap"];
 /// Python packages the tests use, pinned so that a test run means the same thing on every machine.
 const PYTHON_PACKAGES: &[&str] = &["python-openstackclient==10.5.0", "python-qinlingclient==5.1.1"];
 
 pub(crate) fn ensure() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_c_toolchain()?;
+    ensure_container_tools()?;
     ensure_python_tools(&crate::root().join("target").join("python"))
 }
 
@@ -46,6 +51,18 @@ fn ensure_c_toolchain() -> anyhow::Result<()> {
         bail!("wasi-libc is installed but {WASI_LIBC_MARKER} is missing");
     }
     Ok(())
+}
+
+fn ensure_container_tools() -> anyhow::Result<()> {
+    let installed = |tool: &str| Command::new(tool).arg("--version").output().is_ok_and(|out| out.status.success());
+    if installed("podman") && installed("runc") && Path::new("/usr/sbin/debootstrap").exists() {
+        return Ok(());
+    }
+    println!("==> installing {} from Debian (for the container runtimes)", CONTAINER_PACKAGES.join(", "));
+    crate::run(apt_get().args(["update", "-qq"]))?;
+    crate::run(
+        apt_get().args(["install", "-y", "-qq"]).args(CONTAINER_PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 /// `apt-get`, through sudo unless this already runs as root.

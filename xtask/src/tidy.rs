@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 /// Folders holding the project's own Rust code.
-const SOURCE_ROOTS: &[&str] = &["host", "cli", "tests", "xtask", "benches", "wasm-examples", "sdk"];
+const SOURCE_ROOTS: &[&str] = &["host", "container-bridge", "cli", "tests", "xtask", "benches", "wasm-examples", "sdk"];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };

@@ -13,14 +13,18 @@ use super::source;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum FunctionCommand {
-    /// Create a function from a package (for a Wasm runtime: a .wasm component), or build one from source.
+    /// Create a function from a package (for a Wasm runtime: a .wasm component; for a container runtime:
+    /// a zip), from source, or from a container image.
     Create {
-        /// The runtime to run on.
-        #[arg(long)]
-        runtime: String,
+        /// The runtime to run on (not for --image).
+        #[arg(long, required_unless_present = "image", conflicts_with = "image")]
+        runtime: Option<String>,
         /// The package file to upload.
-        #[arg(long, required_unless_present = "source", conflicts_with = "source")]
+        #[arg(long, required_unless_present_any = ["source", "image"], conflicts_with_all = ["source", "image"])]
         package: Option<PathBuf>,
+        /// A container image that serves the worker protocol with its code built in (an image function).
+        #[arg(long, conflicts_with = "source")]
+        image: Option<String>,
         /// Source to build and upload: a Python file (built with qinling-py) or a Rust crate directory.
         #[arg(long)]
         source: Option<PathBuf>,
@@ -52,6 +56,22 @@ pub(crate) enum FunctionCommand {
         #[command(flatten)]
         settings: Settings,
     },
+    /// List the container workers a function holds.
+    Workers { id: String },
+    /// Give a container function more workers.
+    ScaleUp {
+        id: String,
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+    /// Take workers from a container function (it keeps one).
+    ScaleDown {
+        id: String,
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+    /// Let go of every worker of a container function.
+    Detach { id: String },
     /// Download a function's package.
     Download {
         id: String,
@@ -119,17 +139,25 @@ const COLUMNS: &[&str] = &["id", "name", "runtime_id", "count", "timeout", "memo
 
 pub(crate) async fn run(api: &Api, command: FunctionCommand) -> anyhow::Result<()> {
     match command {
-        FunctionCommand::Create { runtime, package, source, requirements, name, settings } => {
+        FunctionCommand::Create { runtime, package, image, source, requirements, name, settings } => {
             let built = match &source {
                 Some(source) => Some(source::build(source, requirements.as_deref()).await?),
                 None => None,
             };
-            let package =
-                built.as_ref().map(|built| built.path.clone()).or(package).context("a package or a source")?;
-            let mut form = Form::new()
-                .text("runtime_id", runtime)
-                .text("code", json!({"source": "package"}).to_string())
-                .part("package", package_part(&package).await?);
+            let mut form = match image {
+                Some(image) => Form::new().text("code", json!({"source": "image", "image": image}).to_string()),
+                None => {
+                    let package = built
+                        .as_ref()
+                        .map(|built| built.path.clone())
+                        .or(package)
+                        .context("a package, a source or an image")?;
+                    Form::new()
+                        .text("runtime_id", runtime.context("a runtime")?)
+                        .text("code", json!({"source": "package"}).to_string())
+                        .part("package", package_part(&package).await?)
+                }
+            };
             if let Some(name) = name {
                 form = form.text("name", name);
             }
@@ -160,6 +188,13 @@ pub(crate) async fn run(api: &Api, command: FunctionCommand) -> anyhow::Result<(
             let request = api.request(Method::PUT, &format!("/v1/functions/{id}")).multipart(settings.add_to(form));
             api.print_resource(&api.send_json(request).await?);
         }
+        FunctionCommand::Workers { id } => {
+            let answer = api.get(&format!("/v1/functions/{id}/workers")).await?;
+            api.print_list(&answer, "workers", &["worker_name", "function_version"]);
+        }
+        FunctionCommand::ScaleUp { id, count } => scale(api, &id, "scale_up", Some(count)).await?,
+        FunctionCommand::ScaleDown { id, count } => scale(api, &id, "scale_down", Some(count)).await?,
+        FunctionCommand::Detach { id } => scale(api, &id, "detach", None).await?,
         FunctionCommand::Download { id, output } => {
             let response = api.send(api.request(Method::GET, &format!("/v1/functions/{id}?download=true"))).await?;
             let bytes = response.bytes().await.context("reading the package")?;
@@ -175,6 +210,14 @@ pub(crate) async fn run(api: &Api, command: FunctionCommand) -> anyhow::Result<(
             }
         }
     }
+    Ok(())
+}
+
+/// `scale_up`, `scale_down` or `detach`.
+async fn scale(api: &Api, id: &str, action: &str, count: Option<u32>) -> anyhow::Result<()> {
+    let body = count.map_or_else(|| json!({}), |count| json!({"count": count}));
+    api.send(api.request(Method::POST, &format!("/v1/functions/{id}/{action}")).json(&body)).await?;
+    println!("Request to {} function {id} has been accepted.", action.replace('_', " "));
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Server settings: [`ServerArgs`] as given (flags or `QINLING_*` environment variables), then
-//! [`Resolved`], with paths derived, the store opened and the Wasm host built.
+//! [`Resolved`], with paths derived, the store opened and the Wasm host built. Container settings are in
+//! `containers.rs`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +14,8 @@ use qinling_engine::{
 };
 use qinling_store::Store;
 use qinling_wasm::{WasmConfig, WasmExecutor};
+
+use super::containers::ContainerArgs;
 
 #[derive(Args, Debug)]
 pub(crate) struct ServerArgs {
@@ -66,6 +69,8 @@ pub(crate) struct ServerArgs {
     /// Use wasmtime's pooling allocator when the machine allows it (on-demand allocation otherwise).
     #[arg(long, env = "QINLING_WASM_POOLING", default_value_t = true, action = clap::ArgAction::Set)]
     wasm_pooling: bool,
+    #[command(flatten)]
+    containers: ContainerArgs,
 }
 
 /// Everything the server runs with, opened and built.
@@ -75,6 +80,7 @@ pub(crate) struct Resolved {
     pub(crate) store: Store,
     pub(crate) wasm: WasmExecutor,
     pub(crate) engine_settings: EngineSettings,
+    pub(crate) containers: ContainerArgs,
 }
 
 impl Resolved {
@@ -122,6 +128,7 @@ impl Resolved {
                 max_sync_in_flight: (args.max_concurrent as usize).saturating_add(max_waiting as usize),
                 job_seconds: args.job_seconds,
             },
+            containers: args.containers,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! until SIGINT or SIGTERM.
 
 mod config;
+mod containers;
 
 pub(crate) use config::ServerArgs;
 
@@ -21,12 +22,17 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     init_tracing();
     let resolved = Resolved::from_args(args).await?;
-    let engine = Engine::new(resolved.store, Arc::new(resolved.wasm), resolved.engine_settings);
+    let listener = TcpListener::bind(resolved.listen).await.with_context(|| format!("binding {}", resolved.listen))?;
+    let address = listener.local_addr()?;
+    let mut engine = Engine::new(resolved.store, Arc::new(resolved.wasm), resolved.engine_settings);
+    if let Some(containers) =
+        resolved.containers.build(address).await.context("setting up the container orchestrator")?
+    {
+        engine = engine.with_containers(containers);
+    }
     let background = engine.start_background().await.context("starting the async queue and job scheduler")?;
     let app = qinling_api::router(AppState { engine }).layer(tower_http::trace::TraceLayer::new_for_http());
 
-    let listener = TcpListener::bind(resolved.listen).await.with_context(|| format!("binding {}", resolved.listen))?;
-    let address = listener.local_addr()?;
     // Tests and scripts read this line to find the port when listening on port 0.
     println!("qinling listening on http://{address}");
     tracing::info!(%address, data_dir = %resolved.data_dir.display(), "serving");

@@ -42,8 +42,13 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(_) => StatusCode::BAD_REQUEST,
             EngineError::NotFound { .. } => StatusCode::NOT_FOUND,
             EngineError::Conflict(_) => StatusCode::CONFLICT,
+            EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
             EngineError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             EngineError::Overloaded(_) => StatusCode::TOO_MANY_REQUESTS,
+            EngineError::Unavailable(_) => {
+                tracing::warn!(error = %error, "request failed on a dependency");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             EngineError::Store(_) | EngineError::Internal(_) => {
                 tracing::error!(error = %error, "request failed");
                 return Self::new(

@@ -1,6 +1,6 @@
 //! `/v1/functions`: create (multipart upload), list, show, download (`?download=true`), update, delete.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qinling_core::{CodeSource, Function};
-use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate};
+use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate, Scale};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -16,16 +16,16 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::form::FunctionForm;
 use crate::page::{PageQuery, next_link};
 use crate::project::Project;
-use crate::{ApiError, AppState, time};
+use crate::{ApiError, AppState, json, time};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/functions", get(list).post(create))
         .route("/v1/functions/{id}", get(show).put(update).delete(delete))
         .route("/v1/functions/{id}/workers", get(workers))
-        .route("/v1/functions/{id}/scale_up", post(scale))
-        .route("/v1/functions/{id}/scale_down", post(scale))
-        .route("/v1/functions/{id}/detach", post(scale))
+        .route("/v1/functions/{id}/scale_up", post(scale_up))
+        .route("/v1/functions/{id}/scale_down", post(scale_down))
+        .route("/v1/functions/{id}/detach", post(detach))
 }
 
 #[derive(Serialize)]
@@ -33,7 +33,7 @@ struct FunctionBody {
     id: String,
     name: String,
     description: String,
-    runtime_id: String,
+    runtime_id: Option<String>,
     code: Value,
     entry: Option<String>,
     timeout: u64,
@@ -50,13 +50,16 @@ struct FunctionBody {
 impl From<Function> for FunctionBody {
     fn from(function: Function) -> Self {
         let code = match &function.code {
-            CodeSource::Package { md5sum, abi } => json!({"source": "package", "md5sum": md5sum, "abi": abi}),
+            CodeSource::Package(package) => {
+                json!({"source": "package", "md5sum": package.md5sum, "abi": package.abi})
+            }
+            CodeSource::Image { image } => json!({"source": "image", "image": image}),
         };
         Self {
             id: function.id.to_string(),
             name: function.name,
             description: function.description,
-            runtime_id: function.runtime_id.to_string(),
+            runtime_id: function.runtime_id.map(|id| id.to_string()),
             code,
             entry: function.entry,
             timeout: function.limits.timeout.as_secs(),
@@ -193,19 +196,66 @@ async fn workers(
         .function_workers(&project, function.id)
         .await?
         .into_iter()
-        .map(|worker| json!({"function_id": function.id.to_string(), "function_version": 0, "worker_name": worker}))
+        .map(|worker| {
+            json!({
+                "function_id": function.id.to_string(),
+                "function_version": worker.version,
+                "worker_name": worker.name,
+            })
+        })
         .collect();
     Ok(Json(json!({"workers": workers})))
 }
 
-/// `scale_up`, `scale_down` and `detach`: they change a function's workers, which only container
-/// functions have.
-async fn scale(
+/// The body of `scale_up` and `scale_down`: how many workers (default 1).
+#[derive(Deserialize, Default)]
+struct ScaleBody {
+    #[serde(default, deserialize_with = "crate::lenient::option_i64")]
+    count: Option<i64>,
+}
+
+/// The largest change one scaling request may make.
+const MAX_SCALE_STEP: i64 = 100;
+
+fn scale_count(body: &Bytes) -> Result<usize, ApiError> {
+    let count = json::optional_body::<ScaleBody>(body)?.count.unwrap_or(1);
+    if !(1..=MAX_SCALE_STEP).contains(&count) {
+        return Err(ApiError::bad_request(format!("count must be between 1 and {MAX_SCALE_STEP}, not {count}")));
+    }
+    Ok(count as usize)
+}
+
+/// `scale_up`: gives the function's latest code more workers (container functions only).
+async fn scale_up(
+    State(state): State<AppState>,
+    Project(project): Project,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let function = state.engine.find_function(&project, &id).await?;
+    state.engine.scale_function(&project, function.id, 0, Scale::Up(scale_count(&body)?)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `scale_down`: takes workers away, keeping one.
+async fn scale_down(
+    State(state): State<AppState>,
+    Project(project): Project,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let function = state.engine.find_function(&project, &id).await?;
+    state.engine.scale_function(&project, function.id, 0, Scale::Down(scale_count(&body)?)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `detach`: lets go of every worker of the function's latest code.
+async fn detach(
     State(state): State<AppState>,
     Project(project): Project,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let function = state.engine.find_function(&project, &id).await?;
-    state.engine.check_scalable(&project, function.id).await?;
+    state.engine.scale_function(&project, function.id, 0, Scale::Detach).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -13,6 +13,7 @@ mod functions;
 mod jobs;
 mod json;
 mod lenient;
+mod packages;
 mod page;
 mod project;
 mod root;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(runtimes::routes())
         .merge(functions::routes().layer(DefaultBodyLimit::max(upload_limit)))
         .merge(versions::routes())
+        .merge(packages::routes())
         .merge(aliases::routes())
         .merge(executions::routes())
         .merge(jobs::routes())

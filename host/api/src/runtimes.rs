@@ -29,6 +29,8 @@ pub(crate) struct RuntimeBody {
     kind: &'static str,
     image: String,
     status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_reason: Option<String>,
     is_public: bool,
     trusted: bool,
     project_id: String,
@@ -45,6 +47,7 @@ impl From<Runtime> for RuntimeBody {
             kind: runtime.kind.as_str(),
             image: runtime.image,
             status: runtime.status.as_str(),
+            status_reason: runtime.status_reason,
             is_public: runtime.is_public,
             trusted: runtime.trusted,
             project_id: runtime.project_id.to_string(),
@@ -164,7 +167,8 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The runtime's capacity: for a Wasm runtime, the instance pool's slots.
+/// The runtime's capacity: for a Wasm runtime, the instance pool's slots; for a container runtime, its
+/// pool of workers (total, and idle ready ones).
 async fn pool(
     State(state): State<AppState>,
     Project(project): Project,

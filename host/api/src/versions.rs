@@ -1,13 +1,15 @@
-//! `/v1/functions/{id}/versions`: create, list, show, download (`?download=true`), delete.
+//! `/v1/functions/{id}/versions`: create, list, show, download (`?download=true`), delete, and detach (let
+//! go of the version's container workers).
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use qinling_core::FunctionVersion;
+use qinling_engine::Scale;
 use serde::{Deserialize, Serialize};
 
 use crate::extract::{ApiPath, ApiQuery};
@@ -20,6 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/functions/{id}/versions", get(list).post(create))
         .route("/v1/functions/{id}/versions/{version}", get(show).delete(delete))
+        .route("/v1/functions/{id}/versions/{version}/detach", post(detach))
 }
 
 #[derive(Serialize)]
@@ -121,4 +124,14 @@ async fn delete(
         .delete_version(&project, state.engine.find_function(&project, &id).await?.id, version_number(&version)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn detach(
+    State(state): State<AppState>,
+    Project(project): Project,
+    ApiPath((id, version)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (function, number) = (state.engine.find_function(&project, &id).await?.id, version_number(&version)?);
+    state.engine.scale_function(&project, function, number, Scale::Detach).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -4,13 +4,35 @@ use std::sync::Arc;
 
 use crate::{AllowedHost, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp};
 
+/// An uploaded package, kept in the platform's object store under its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPackage {
+    pub digest: PackageDigest,
+    /// Size in bytes.
+    pub size: u64,
+    /// The package's MD5, recorded at upload as Qinling did (the client shows it and sends it to be checked).
+    pub md5sum: String,
+    /// How the executor calls it, found when it was prepared (for Wasm: `handler`, `wasi-http`,
+    /// `wasi-command`, `wasip1-command`; for containers: `worker`).
+    pub abi: String,
+}
+
 /// Where a function's code comes from (Qinling's `code.source`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeSource {
-    /// An uploaded package, kept in the platform's object store. `md5sum` is the package's MD5, recorded
-    /// at upload as Qinling did (the client shows it and sends it to be checked); `abi` is how the executor
-    /// calls it, found when it was prepared.
-    Package { md5sum: String, abi: String },
+    /// An uploaded package, run by the function's runtime.
+    Package(StoredPackage),
+    /// A container image that serves the worker protocol itself; it needs no runtime.
+    Image { image: String },
+}
+
+impl CodeSource {
+    pub fn package(&self) -> Option<&StoredPackage> {
+        match self {
+            Self::Package(package) => Some(package),
+            Self::Image { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -19,7 +41,8 @@ pub struct Function {
     pub project_id: ProjectId,
     pub name: String,
     pub description: String,
-    pub runtime_id: RuntimeId,
+    /// The runtime that runs the package; `None` for an image function.
+    pub runtime_id: Option<RuntimeId>,
     pub code: CodeSource,
     /// What to run inside the package; for Wasm the handler export is fixed, so this is informative.
     pub entry: Option<String>,
@@ -30,9 +53,6 @@ pub struct Function {
     pub count: i64,
     /// The highest version number created so far; 0 when there are none.
     pub latest_version: i64,
-    /// The stored package: content digest and size in bytes.
-    pub package: PackageDigest,
-    pub package_size: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -79,6 +79,8 @@ pub struct Runtime {
     pub kind: RuntimeKind,
     pub image: String,
     pub status: RuntimeStatus,
+    /// Why the runtime is in `error` (or what it waits for while `creating`).
+    pub status_reason: Option<String>,
     pub is_public: bool,
     pub trusted: bool,
     pub created_at: Timestamp,

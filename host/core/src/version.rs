@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::{
-    AliasId, AllowedHost, CodeSource, FunctionId, Limits, PackageDigest, ProjectId, RuntimeId, Timestamp, VersionId,
-};
+use crate::{AliasId, AllowedHost, CodeSource, FunctionId, Limits, ProjectId, RuntimeId, Timestamp, VersionId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FunctionVersion {
@@ -14,13 +12,11 @@ pub struct FunctionVersion {
     pub function_id: FunctionId,
     pub version_number: i64,
     pub description: String,
-    pub runtime_id: RuntimeId,
+    pub runtime_id: Option<RuntimeId>,
     pub code: CodeSource,
     pub entry: Option<String>,
     pub limits: Limits,
     pub allowed_hosts: Arc<[AllowedHost]>,
-    pub package: PackageDigest,
-    pub package_size: u64,
     /// How many times this version has been executed.
     pub count: i64,
     pub created_at: Timestamp,

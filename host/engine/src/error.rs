@@ -14,12 +14,18 @@ pub enum EngineError {
     /// The request conflicts with the current state (for instance deleting something in use).
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not have what it asked for (a package download with a wrong token).
+    #[error("{0}")]
+    Forbidden(String),
     /// An upload is larger than the operator allows.
     #[error("{0}")]
     TooLarge(String),
     /// The platform is at capacity (for instance the async queue is full); retrying later may work.
     #[error("{0}")]
     Overloaded(String),
+    /// A platform the request depends on (the container orchestrator) failed or is unreachable.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An executor failed for reasons that are not the function's.

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
 use qinling_core::{
-    ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome, ExecutionRequest, ExecutionResult,
-    ExecutionStatus, Executor, FunctionId, Page, ProjectId, Target,
+    ContainerExecution, ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome, ExecutionRequest,
+    ExecutionResult, ExecutionStatus, Executor, FunctionId, Page, ProjectId, Target, WorkerKey,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::containers::Place;
 use crate::resolve::Runnable;
 use crate::{Engine, EngineError, Listed, input, validate};
 
@@ -61,7 +62,7 @@ impl Engine {
     pub async fn create_execution(&self, project: &ProjectId, new: NewExecution) -> Result<Execution, EngineError> {
         validate::text("description", &new.description)?;
         let runnable = self.resolve(project, &new.target).await?;
-        self.runtime_executor(project, &runnable).await?;
+        self.place(project, &runnable).await?;
         let now = Utc::now();
         let execution = Execution {
             id: ExecutionId::new(),
@@ -86,16 +87,6 @@ impl Engine {
         Ok(execution)
     }
 
-    /// The executor for a runnable's runtime, if that runtime can take executions now.
-    pub(crate) async fn runtime_executor(
-        &self,
-        project: &ProjectId,
-        runnable: &Runnable,
-    ) -> Result<&dyn Executor, EngineError> {
-        let runtime = self.get_runtime(project, runnable.runtime_id).await?;
-        self.executor_for(&runtime)
-    }
-
     /// Runs an accepted execution and returns it finished, with its log. Whatever goes wrong is the
     /// execution's outcome, except a lack of room, which `admission` turns into a wait or a refusal.
     pub(crate) async fn run(
@@ -109,18 +100,9 @@ impl Engine {
             Admission::Wait => None,
         };
         let _function_slot = self.function_slot(runnable.function_id).await?;
-        let request = ExecutionRequest {
-            execution_id: execution.id,
-            function_id: runnable.function_id,
-            function_version: runnable.version,
-            code: runnable.code.clone(),
-            input: execution.input.clone(),
-            limits: runnable.limits,
-            allowed_hosts: runnable.allowed_hosts.clone(),
-        };
-        let outcome = match self.runtime_executor(&execution.project_id, runnable).await {
-            Ok(executor) => loop {
-                match self.execute_prepared(executor, request.clone()).await {
+        let outcome = match self.place(&execution.project_id, runnable).await {
+            Ok(place) => loop {
+                match self.execute_at(&place, runnable, &execution).await {
                     Err(ExecuteError::Overloaded(why)) => match admission {
                         Admission::Refuse => return Err(EngineError::Overloaded(why)),
                         Admission::Wait => tokio::time::sleep(OVERLOAD_BACKOFF).await,
@@ -170,6 +152,40 @@ impl Engine {
             )));
         }
         Ok(admitted)
+    }
+
+    /// Runs one execution where it was placed.
+    async fn execute_at(
+        &self,
+        place: &Place<'_>,
+        runnable: &Runnable,
+        execution: &Execution,
+    ) -> Result<ExecutionOutcome, ExecuteError> {
+        match place {
+            Place::Wasm(executor, code) => {
+                let request = ExecutionRequest {
+                    execution_id: execution.id,
+                    function_id: runnable.function_id,
+                    function_version: runnable.version,
+                    code: code.clone(),
+                    input: execution.input.clone(),
+                    limits: runnable.limits,
+                    allowed_hosts: runnable.allowed_hosts.clone(),
+                };
+                self.execute_prepared(*executor, request).await
+            }
+            Place::Container(orchestrator, placement) => {
+                let key = WorkerKey { function_id: runnable.function_id, version: runnable.version };
+                let request = ContainerExecution {
+                    execution_id: execution.id,
+                    key,
+                    placement: placement.clone(),
+                    input: execution.input.clone(),
+                    limits: runnable.limits,
+                };
+                orchestrator.execute(request).await
+            }
+        }
     }
 
     /// Executes, preparing the package first if the executor no longer holds it (after a restart whose

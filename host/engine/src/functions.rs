@@ -1,6 +1,8 @@
-//! Functions: a package is checked (size, MD5), prepared by its runtime's executor (so a bad package is
-//! refused before anything is written and the first execution pays no compilation), stored, then recorded.
-//! Packages are content-addressed and deleted when no function refers to them any more.
+//! Functions: a package is checked (size, MD5), checked by its runtime (the Wasm executor prepares it, so a
+//! bad package is refused before anything is written and the first execution pays no compilation; the
+//! orchestrator checks a container package is a safe archive), stored, then recorded. An image function
+//! names a container image instead and has neither runtime nor package. Packages are content-addressed
+//! and deleted when no function refers to them any more.
 
 use bytes::Bytes;
 use chrono::Utc;
@@ -8,12 +10,16 @@ use md5::{Digest, Md5};
 use std::sync::Arc;
 
 use qinling_core::{
-    AllowedHost, CodeRef, CodeSource, Executor, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId,
-    RequestedLimits, Runtime, RuntimeId, RuntimeKind, RuntimeStatus,
+    AllowedHost, CodeRef, CodeSource, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId,
+    RequestedLimits, Runtime, RuntimeId, RuntimeKind, StoredPackage,
 };
 use qinling_store::Users;
 
+use crate::containers::check_available;
 use crate::{Engine, EngineError, Listed, validate};
+
+/// The `code.abi` of a package for container runtimes: workers call it through the worker protocol.
+const CONTAINER_ABI: &str = "worker";
 
 /// Where the code of a new or updated function comes from (Qinling's `code` field).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,14 +57,6 @@ pub struct FunctionUpdate {
     pub package: Option<Bytes>,
 }
 
-/// A package that passed every check and is stored, not yet referred to by a record.
-struct AcceptedPackage {
-    digest: PackageDigest,
-    size: u64,
-    md5sum: String,
-    abi: String,
-}
-
 impl Engine {
     pub async fn create_function(
         &self,
@@ -70,19 +68,27 @@ impl Engine {
         if let Some(entry) = &request.entry {
             validate::text("entry", entry)?;
         }
-        let runtime_id = request
-            .runtime_id
-            .ok_or_else(|| EngineError::Invalid("runtime_id is required for a package function".into()))?;
-        let runtime = self.get_runtime(project, runtime_id).await?;
-        let executor = self.executor_for(&runtime)?;
         let limits =
             self.settings.limits.resolve(None, request.limits).map_err(|e| EngineError::Invalid(e.to_string()))?;
         let allowed_hosts = parse_allowed_hosts(&request.allowed_hosts)?;
-        let md5sum = package_md5(&request.code)?;
-        let package = request.package.ok_or_else(|| {
-            EngineError::Invalid("a package is required: send the .wasm component in the `package` form field".into())
-        })?;
-        let accepted = self.accept_package(executor, package, request.entry.clone(), md5sum).await?;
+        let (runtime_id, code) = match request.code {
+            CodeRequest::Image { image } => {
+                (None, self.image_code(image, request.runtime_id, request.package.is_some())?)
+            }
+            CodeRequest::Package { md5sum } => {
+                let runtime_id = request
+                    .runtime_id
+                    .ok_or_else(|| EngineError::Invalid("runtime_id is required for a package function".into()))?;
+                let runtime = self.get_runtime(project, runtime_id).await?;
+                check_available(&runtime)?;
+                let package = request.package.ok_or_else(|| {
+                    EngineError::Invalid("a package is required: send it in the `package` form field".into())
+                })?;
+                let accepted = self.accept_package(&runtime, package, request.entry.clone(), md5sum).await?;
+                (Some(runtime_id), CodeSource::Package(accepted))
+            }
+            CodeRequest::Object { key } => return Err(object_source(&key)),
+        };
 
         let now = Utc::now();
         let function = Function {
@@ -91,23 +97,44 @@ impl Engine {
             name: request.name,
             description: request.description,
             runtime_id,
-            code: CodeSource::Package { md5sum: accepted.md5sum, abi: accepted.abi },
+            code,
             entry: request.entry,
             limits,
             allowed_hosts,
             count: 0,
             latest_version: 0,
-            package: accepted.digest,
-            package_size: accepted.size,
             created_at: now,
             updated_at: now,
         };
         if let Err(e) = self.store.insert_function(&function).await {
-            self.discard_package_if_unused(&function.package).await;
+            self.discard_code_if_unused(&function.code).await;
             return Err(e.into());
         }
-        tracing::info!(function = %function.id, package = %function.package, "function created");
+        tracing::info!(function = %function.id, "function created");
         Ok(function)
+    }
+
+    /// The code of an image function, which runs its own image on the orchestrator and has no runtime
+    /// and no package.
+    fn image_code(
+        &self,
+        image: String,
+        runtime_id: Option<RuntimeId>,
+        has_package: bool,
+    ) -> Result<CodeSource, EngineError> {
+        self.containers()?;
+        validate::image(&image)?;
+        if runtime_id.is_some() {
+            return Err(EngineError::Invalid(
+                "an image function runs its own image: give no runtime_id with code.source \"image\"".into(),
+            ));
+        }
+        if has_package {
+            return Err(EngineError::Invalid(
+                "an image function runs its own image: send no package with code.source \"image\"".into(),
+            ));
+        }
+        Ok(CodeSource::Image { image })
     }
 
     pub async fn get_function(&self, project: &ProjectId, id: FunctionId) -> Result<Function, EngineError> {
@@ -135,8 +162,18 @@ impl Engine {
         id: FunctionId,
     ) -> Result<(Function, Bytes), EngineError> {
         let function = self.get_function(project, id).await?;
-        let package = self.package(&function.package).await?;
+        let package = self.code_package(&function.code).await?;
         Ok((function, package))
+    }
+
+    /// The package of package code; an image function has none to download.
+    pub(crate) async fn code_package(&self, code: &CodeSource) -> Result<Bytes, EngineError> {
+        match code {
+            CodeSource::Package(package) => self.package(&package.digest).await,
+            CodeSource::Image { image } => {
+                Err(EngineError::Invalid(format!("an image function has no package to download (image {image:?})")))
+            }
+        }
     }
 
     /// A stored package, which must be there since a record refers to it.
@@ -148,8 +185,19 @@ impl Engine {
             .ok_or_else(|| EngineError::Internal(format!("package {digest} is missing from the object store")))
     }
 
+    /// A package for a container worker that shows a valid download token for it.
+    pub async fn package_for_worker(&self, digest: &str, token: &str) -> Result<Bytes, EngineError> {
+        let denied = || EngineError::Forbidden("the download token does not grant this package".into());
+        let containers = self.containers.as_ref().ok_or_else(denied)?;
+        let digest = PackageDigest::parse(digest).ok_or_else(denied)?;
+        if !containers.links.verify(&digest, token) {
+            return Err(denied());
+        }
+        self.package(&digest).await
+    }
+
     /// Updates a function. A new package is checked and prepared first: if anything fails, the function
-    /// is left exactly as it was.
+    /// is left exactly as it was. Container workers holding the old code are let go.
     pub async fn update_function(
         &self,
         project: &ProjectId,
@@ -174,51 +222,61 @@ impl Engine {
             }
             None => false,
         };
-        function.limits = self
+        let limits = self
             .settings
             .limits
             .resolve(Some(function.limits), update.limits)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let limits_changed = limits != function.limits;
+        function.limits = limits;
         if let Some(hosts) = &update.allowed_hosts {
             function.allowed_hosts = parse_allowed_hosts(hosts)?;
         }
-        let md5sum = match &update.code {
-            Some(code) => package_md5(code)?,
-            None => None,
-        };
-        let replaced = match update.package {
-            Some(package) => {
-                let runtime = self.get_runtime(project, function.runtime_id).await?;
-                let executor = self.executor_for(&runtime)?;
-                let accepted = self.accept_package(executor, package, function.entry.clone(), md5sum).await?;
-                function.code = CodeSource::Package { md5sum: accepted.md5sum, abi: accepted.abi };
-                function.package_size = accepted.size;
-                Some(std::mem::replace(&mut function.package, accepted.digest))
+        let new_code = match (&function.code, update.code, update.package) {
+            (CodeSource::Image { .. }, Some(CodeRequest::Image { image }), package) => {
+                Some(self.image_code(image, None, package.is_some())?)
             }
-            None if md5sum.is_some() => {
+            (CodeSource::Image { .. }, None, None) => None,
+            (CodeSource::Image { .. }, _, _) | (CodeSource::Package(_), Some(CodeRequest::Image { .. }), _) => {
+                return Err(EngineError::Invalid(
+                    "code.source cannot change between package and image: create a new function".into(),
+                ));
+            }
+            (CodeSource::Package(_), Some(CodeRequest::Object { key }), _) => return Err(object_source(&key)),
+            (CodeSource::Package(_), code, Some(package)) => {
+                let md5sum = match code {
+                    Some(CodeRequest::Package { md5sum }) => md5sum,
+                    _ => None,
+                };
+                let runtime = self.function_runtime(project, &function).await?;
+                Some(CodeSource::Package(self.accept_package(&runtime, package, function.entry.clone(), md5sum).await?))
+            }
+            (CodeSource::Package(_), Some(CodeRequest::Package { md5sum: Some(_) }), None) => {
                 return Err(EngineError::Invalid("code.md5sum was given but no package was uploaded".into()));
             }
-            None if entry_changed => {
+            (CodeSource::Package(package), _, None) if entry_changed => {
                 // The entry picks what in the package runs: check the new choice before keeping it.
-                let runtime = self.get_runtime(project, function.runtime_id).await?;
-                let code = CodeRef { package: function.package.clone(), entry: function.entry.clone() };
-                let package = self.package(&code.package).await?;
-                let prepared = self.executor_for(&runtime)?.prepare(&code, package).await.map_err(prepare_error)?;
-                let CodeSource::Package { abi, .. } = &mut function.code;
-                *abi = prepared.abi;
-                None
+                let runtime = self.function_runtime(project, &function).await?;
+                let bytes = self.package(&package.digest).await?;
+                let abi = self.check_package(&runtime, &package.digest, bytes, function.entry.clone()).await?;
+                Some(CodeSource::Package(StoredPackage { abi, ..package.clone() }))
             }
-            None => None,
+            (CodeSource::Package(_), _, None) => None,
         };
+        let code_changed = new_code.is_some() || entry_changed;
+        let replaced = new_code.map(|code| std::mem::replace(&mut function.code, code));
         function.updated_at = Utc::now();
         let updated = self.store.update_function(&function).await;
         let (obsolete, result) = match updated {
             Ok(true) => (replaced, Ok(function)),
-            Ok(false) => (replaced.map(|_| function.package.clone()), Err(EngineError::not_found("function", id))),
-            Err(e) => (replaced.map(|_| function.package.clone()), Err(e.into())),
+            Ok(false) => (replaced.map(|_| function.code.clone()), Err(EngineError::not_found("function", id))),
+            Err(e) => (replaced.map(|_| function.code.clone()), Err(e.into())),
         };
-        if let Some(digest) = obsolete {
-            self.discard_package_if_unused(&digest).await;
+        if let Some(code) = obsolete {
+            self.discard_code_if_unused(&code).await;
+        }
+        if result.is_ok() && (code_changed || limits_changed) {
+            self.release_workers(id, Some(0)).await;
         }
         result
     }
@@ -237,63 +295,34 @@ impl Engine {
                 )));
             }
         }
-        self.discard_package_if_unused(&function.package).await;
+        self.release_workers(id, None).await;
+        self.discard_code_if_unused(&function.code).await;
         for version in versions {
-            self.discard_package_if_unused(&version.package).await;
+            self.discard_code_if_unused(&version.code).await;
         }
         tracing::info!(function = %id, "function deleted");
         Ok(())
     }
 
-    /// The workers a function holds. Wasm functions run in the shared instance pool and hold none, and
-    /// without a container orchestrator there are no others.
-    pub async fn function_workers(&self, project: &ProjectId, id: FunctionId) -> Result<Vec<String>, EngineError> {
-        self.get_function(project, id).await?;
-        Ok(Vec::new())
+    /// The runtime of a package function.
+    async fn function_runtime(&self, project: &ProjectId, function: &Function) -> Result<Runtime, EngineError> {
+        let id = function
+            .runtime_id
+            .ok_or_else(|| EngineError::Internal(format!("function {} has a package but no runtime", function.id)))?;
+        let runtime = self.get_runtime(project, id).await?;
+        check_available(&runtime)?;
+        Ok(runtime)
     }
 
-    /// Refuses scaling a function that has no workers to scale (any function of a Wasm runtime).
-    pub async fn check_scalable(&self, project: &ProjectId, id: FunctionId) -> Result<(), EngineError> {
-        let function = self.get_function(project, id).await?;
-        let runtime = self.get_runtime(project, function.runtime_id).await?;
-        match runtime.kind {
-            RuntimeKind::Wasm => Err(EngineError::Invalid(format!(
-                "function {id} runs on a Wasm runtime: its executions share the instance pool, so it has no \
-                 workers to scale or detach"
-            ))),
-            RuntimeKind::Container => {
-                Err(EngineError::Invalid("this server has no container orchestrator, so no container workers".into()))
-            }
-        }
-    }
-
-    /// The executor that runs functions of `runtime`, if the runtime can take functions now.
-    pub(crate) fn executor_for(&self, runtime: &Runtime) -> Result<&dyn Executor, EngineError> {
-        if runtime.status != RuntimeStatus::Available {
-            return Err(EngineError::Invalid(format!(
-                "runtime {} is not available (status {})",
-                runtime.id,
-                runtime.status.as_str()
-            )));
-        }
-        match runtime.kind {
-            RuntimeKind::Wasm => Ok(self.wasm.as_ref()),
-            RuntimeKind::Container => Err(EngineError::Invalid(format!(
-                "runtime {} is a container runtime, and this server has no container orchestrator",
-                runtime.id
-            ))),
-        }
-    }
-
-    /// Checks a package's size and MD5, has the executor prepare it (with the entry that picks what in
-    /// it to run), and stores it.
+    /// Checks a package's size and MD5, has the runtime check it (with the entry that picks what in it to
+    /// run), and stores it.
     async fn accept_package(
         &self,
-        executor: &dyn Executor,
+        runtime: &Runtime,
         package: Bytes,
         entry: Option<String>,
         md5sum: Option<String>,
-    ) -> Result<AcceptedPackage, EngineError> {
+    ) -> Result<StoredPackage, EngineError> {
         let max = self.settings.max_package_size;
         if package.len() > max {
             return Err(EngineError::TooLarge(format!(
@@ -313,15 +342,40 @@ impl Engine {
             )));
         }
         let digest = PackageDigest::of(&package);
-        let code = CodeRef { package: digest.clone(), entry };
-        let prepared = executor.prepare(&code, package.clone()).await.map_err(prepare_error)?;
+        let abi = self.check_package(runtime, &digest, package.clone(), entry).await?;
         self.store.packages().put(&digest, package.clone()).await?;
-        Ok(AcceptedPackage { digest, size: package.len() as u64, md5sum: actual_md5, abi: prepared.abi })
+        Ok(StoredPackage { digest, size: package.len() as u64, md5sum: actual_md5, abi })
+    }
+
+    /// Has the runtime check a package: the Wasm executor validates and compiles it (so the first
+    /// execution pays no compilation); the orchestrator checks it is an archive a worker can load.
+    /// Returns how the package is called (its `abi`).
+    async fn check_package(
+        &self,
+        runtime: &Runtime,
+        digest: &PackageDigest,
+        package: Bytes,
+        entry: Option<String>,
+    ) -> Result<String, EngineError> {
+        match runtime.kind {
+            RuntimeKind::Wasm => {
+                let code = CodeRef { package: digest.clone(), entry };
+                Ok(self.wasm.prepare(&code, package).await.map_err(prepare_error)?.abi)
+            }
+            RuntimeKind::Container => {
+                let orchestrator = &self.containers()?.orchestrator;
+                orchestrator
+                    .check_package(&package)
+                    .map_err(|why| EngineError::Invalid(format!("invalid package: {why}")))?;
+                Ok(CONTAINER_ABI.to_owned())
+            }
+        }
     }
 
     /// Deletes a package and what executors cached for it, once nothing refers to it. Failures are
     /// logged, not returned: the operation that made the package obsolete has already succeeded.
-    pub(crate) async fn discard_package_if_unused(&self, digest: &PackageDigest) {
+    pub(crate) async fn discard_code_if_unused(&self, code: &CodeSource) {
+        let Some(StoredPackage { digest, .. }) = code.package() else { return };
         match self.store.package_in_use(digest).await {
             Ok(true) => {}
             Ok(false) => {
@@ -364,15 +418,9 @@ pub(crate) fn describe_users(users: &Users) -> String {
     parts.join(" and ")
 }
 
-/// The MD5 a code request expects, refusing the sources this server cannot serve.
-fn package_md5(code: &CodeRequest) -> Result<Option<String>, EngineError> {
-    match code {
-        CodeRequest::Package { md5sum } => Ok(md5sum.clone()),
-        CodeRequest::Object { key } => Err(EngineError::Invalid(format!(
-            "code.source \"object\" ({key:?}) is not available on this server: upload the package instead"
-        ))),
-        CodeRequest::Image { image } => Err(EngineError::Invalid(format!(
-            "code.source \"image\" ({image:?}) needs a container orchestrator, and this server has none configured"
-        ))),
-    }
+/// The refusal of Qinling's `object`/`swift` code source, which this server does not serve.
+fn object_source(key: &str) -> EngineError {
+    EngineError::Invalid(format!(
+        "code.source \"object\" ({key:?}) is not available on this server: upload the package instead"
+    ))
 }

@@ -4,10 +4,11 @@
 //! The engine decides *what* happens: which runtime a function may use, whether a package is acceptable
 //! (by asking its executor to prepare it), what an execution runs and what came of it, when a job fires,
 //! what may be deleted. Its background tasks ([`Engine::start_background`]) run the async queue and the
-//! job scheduler. It reaches the Wasm host only through `Arc<dyn qinling_core::Executor>`, and knows no
-//! HTTP.
+//! job scheduler. It reaches the Wasm host only through `Arc<dyn qinling_core::Executor>` and container
+//! workers only through `Arc<dyn qinling_core::Orchestrator>`, and knows no HTTP.
 
 mod aliases;
+mod containers;
 mod error;
 mod executions;
 mod functions;
@@ -24,6 +25,7 @@ mod versions;
 mod webhooks;
 
 pub use aliases::{AliasUpdate, NewAlias};
+pub use containers::{Containers, Scale};
 pub use error::EngineError;
 pub use executions::NewExecution;
 pub use functions::{CodeRequest, FunctionRequest, FunctionUpdate};
@@ -98,6 +100,8 @@ pub struct Engine {
     running: Arc<DashMap<FunctionId, Arc<Semaphore>>>,
     /// Sync executions in the server, running or waiting.
     admitted: Arc<AtomicUsize>,
+    /// The container orchestrator, when the server has one.
+    containers: Option<Containers>,
 }
 
 impl Engine {
@@ -109,7 +113,14 @@ impl Engine {
             signals: Signals::new(),
             running: Arc::new(DashMap::new()),
             admitted: Arc::new(AtomicUsize::new(0)),
+            containers: None,
         }
+    }
+
+    /// Runs container runtimes and image functions on `containers`.
+    pub fn with_containers(mut self, containers: Containers) -> Self {
+        self.containers = Some(containers);
+        self
     }
 
     pub fn settings(&self) -> &EngineSettings {

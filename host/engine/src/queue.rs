@@ -1,6 +1,7 @@
 //! The async queue and the background tasks that serve it: workers that claim queued executions from the
 //! database (so several server processes never run one twice), run them and record the outcome; and a
-//! reaper that turns executions abandoned by a dead process into `error` ones.
+//! reaper that turns executions abandoned by a dead process into `error` ones. Starting them also
+//! reconciles the container runtimes' pools.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +69,7 @@ impl Engine {
         if abandoned > 0 {
             tracing::warn!(abandoned, "marked executions interrupted by the last shutdown as error");
         }
+        self.reconcile_pools().await;
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for _ in 0..self.settings.async_workers {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use qinling_core::{AllowedHost, CodeRef, Function, FunctionId, Limits, ProjectId, RuntimeId, Target};
+use qinling_core::{AllowedHost, CodeSource, Function, FunctionId, Limits, ProjectId, RuntimeId, Target};
 
 use crate::{Engine, EngineError};
 
@@ -13,8 +13,10 @@ pub(crate) struct Runnable {
     pub(crate) function_id: FunctionId,
     pub(crate) version: i64,
     pub(crate) alias: Option<String>,
-    pub(crate) runtime_id: RuntimeId,
-    pub(crate) code: CodeRef,
+    /// `None` for an image function.
+    pub(crate) runtime_id: Option<RuntimeId>,
+    pub(crate) code: CodeSource,
+    pub(crate) entry: Option<String>,
     pub(crate) limits: Limits,
     pub(crate) allowed_hosts: Arc<[AllowedHost]>,
 }
@@ -26,7 +28,8 @@ impl Runnable {
             version: 0,
             alias,
             runtime_id: function.runtime_id,
-            code: CodeRef { package: function.package, entry: function.entry },
+            code: function.code,
+            entry: function.entry,
             limits: function.limits,
             allowed_hosts: function.allowed_hosts,
         }
@@ -65,7 +68,8 @@ impl Engine {
             version,
             alias,
             runtime_id: snapshot.runtime_id,
-            code: CodeRef { package: snapshot.package, entry: snapshot.entry },
+            code: snapshot.code,
+            entry: snapshot.entry,
             limits: snapshot.limits,
             allowed_hosts: snapshot.allowed_hosts,
         })

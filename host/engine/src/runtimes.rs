@@ -1,11 +1,12 @@
-//! Runtimes: a Wasm runtime is the built-in host and is available at once; container runtimes need an
-//! orchestrator, which this server does not have yet.
+//! Runtimes: a Wasm runtime is the built-in host and is available at once; a container runtime is a pool
+//! of workers on the orchestrator, `creating` until the pool is ready (see `containers.rs`).
 
 use chrono::Utc;
 use qinling_core::{
-    Capacity, NewRuntime, Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimePatch, RuntimeStatus,
+    Capacity, NewRuntime, Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimePatch, RuntimeStatus, WASM_IMAGE,
 };
 
+use crate::containers::orchestrator_error;
 use crate::{Engine, EngineError, Listed, validate};
 
 impl Engine {
@@ -16,13 +17,20 @@ impl Engine {
             return Err(EngineError::Invalid("image must not be empty (use \"wasm\" for a Wasm runtime)".into()));
         }
         let kind = RuntimeKind::resolve(new.kind, &new.image).map_err(EngineError::Invalid)?;
-        if kind == RuntimeKind::Container {
-            return Err(EngineError::Invalid(format!(
-                "cannot create a container runtime from image {:?}: this server has no container orchestrator \
-                 configured; use the image \"wasm\" for a Wasm runtime",
-                new.image
-            )));
-        }
+        let status = match kind {
+            RuntimeKind::Wasm => RuntimeStatus::Available,
+            RuntimeKind::Container => {
+                self.containers().map_err(|e| {
+                    EngineError::Invalid(format!(
+                        "cannot create a container runtime from image {:?}: {e}; use the image \"wasm\" for a Wasm \
+                         runtime",
+                        new.image
+                    ))
+                })?;
+                validate::image(&new.image)?;
+                RuntimeStatus::Creating
+            }
+        };
         let now = Utc::now();
         let runtime = Runtime {
             id: RuntimeId::new(),
@@ -31,7 +39,8 @@ impl Engine {
             description: new.description,
             kind,
             image: new.image,
-            status: RuntimeStatus::Available,
+            status,
+            status_reason: None,
             is_public: new.is_public,
             trusted: new.trusted,
             created_at: now,
@@ -39,6 +48,9 @@ impl Engine {
         };
         self.store.insert_runtime(&runtime).await?;
         tracing::info!(runtime = %runtime.id, kind = kind.as_str(), "runtime created");
+        if kind == RuntimeKind::Container {
+            self.provision_pool(&runtime);
+        }
         Ok(runtime)
     }
 
@@ -75,15 +87,22 @@ impl Engine {
             validate::text("description", &description)?;
             runtime.description = description;
         }
+        let mut new_image = false;
         if let Some(image) = patch.image
             && image != runtime.image
         {
-            return Err(EngineError::Invalid(format!(
-                "the image of a {} runtime cannot change (from {:?} to {:?})",
-                runtime.kind.as_str(),
-                runtime.image,
-                image
-            )));
+            if runtime.kind == RuntimeKind::Wasm || image == WASM_IMAGE {
+                return Err(EngineError::Invalid(format!(
+                    "a runtime cannot change between wasm and container (image {:?} to {:?})",
+                    runtime.image, image
+                )));
+            }
+            validate::image(&image)?;
+            // The pool is rebuilt with the new image; functions keep their workers until detached or idle.
+            runtime.image = image;
+            runtime.status = RuntimeStatus::Creating;
+            runtime.status_reason = None;
+            new_image = true;
         }
         runtime.is_public = patch.is_public.unwrap_or(runtime.is_public);
         runtime.trusted = patch.trusted.unwrap_or(runtime.trusted);
@@ -91,18 +110,32 @@ impl Engine {
         if !self.store.update_runtime(&runtime).await? {
             return Err(EngineError::not_found("runtime", id));
         }
+        if new_image {
+            self.provision_pool(&runtime);
+        }
         Ok(runtime)
     }
 
-    /// How many executions a runtime can run at once, and how many more it could start now.
+    /// A runtime's capacity: for Wasm, the instance pool's slots (how many executions at once, how many
+    /// free); for a container runtime, its pool of workers (how many, how many idle and ready).
     pub async fn runtime_capacity(&self, project: &ProjectId, id: RuntimeId) -> Result<Capacity, EngineError> {
         let runtime = self.get_runtime(project, id).await?;
-        Ok(self.executor_for(&runtime)?.capacity())
+        match runtime.kind {
+            RuntimeKind::Wasm => Ok(self.wasm.capacity()),
+            RuntimeKind::Container => {
+                let orchestrator = &self.containers()?.orchestrator;
+                orchestrator.pool_capacity(id).await.map_err(orchestrator_error)
+            }
+        }
     }
 
     pub async fn delete_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<(), EngineError> {
+        let runtime = self.get_runtime(project, id).await?;
         match self.store.delete_runtime(project, id).await? {
-            Ok(true) => Ok(()),
+            Ok(true) => {
+                self.discard_pool(&runtime).await;
+                Ok(())
+            }
             Ok(false) => Err(EngineError::not_found("runtime", id)),
             Err(users) => Err(EngineError::Conflict(format!(
                 "runtime {id} is still used by {users} function(s); delete them first"

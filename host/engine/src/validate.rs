@@ -23,6 +23,33 @@ pub(crate) fn name(field: &str, value: &str) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Checks a container image reference (`registry:5000/team/name:tag` or `name@sha256:...`): bounded,
+/// only the characters references use, a lowercase repository, nothing an option parser could take.
+pub(crate) fn image(value: &str) -> Result<(), EngineError> {
+    text("image", value)?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-/:@".contains(c);
+    if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
+        return Err(EngineError::Invalid(format!("image {value:?} must not contain {bad:?}")));
+    }
+    let repository = value.split('@').next().unwrap_or_default();
+    let (path, last) = repository.rsplit_once('/').unwrap_or(("", repository));
+    let name = last.split(':').next().unwrap_or_default();
+    let malformed = value.is_empty()
+        || value.starts_with(['-', '.', '/', ':', '@'])
+        || value.ends_with(['/', ':', '@'])
+        || value.contains("..")
+        || value.contains("//")
+        || name.is_empty()
+        || name.chars().any(|c| c.is_ascii_uppercase())
+        || path.split('/').skip(1).any(|part| part.chars().any(|c| c.is_ascii_uppercase()));
+    if malformed {
+        return Err(EngineError::Invalid(format!(
+            "image {value:?} is not a container image reference (such as registry.example.com/team/name:tag)"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +66,20 @@ mod tests {
         assert!(name("name", "../../etc/passwd").is_err());
         assert!(name("name", "a\nb").is_err());
         assert!(name("name", "word-stats v2").is_ok());
+    }
+
+    #[test]
+    fn image_references_are_checked() {
+        for good in [
+            "python3",
+            "localhost/qinling/python3:latest",
+            "Registry.Example.com:5000/team/fn:V1.2",
+            "fn@sha256:0123456789abcdef",
+        ] {
+            assert!(image(good).is_ok(), "{good}");
+        }
+        for bad in ["", "-rm", "py thon", "a/../b", "Python3", "team/Fn:1", "name:", "x;rm -rf /", "a//b"] {
+            assert!(image(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! Function versions: immutable snapshots of a function's package and settings, numbered from 1. A
-//! version is refused when the package has not changed since the latest one, or when the function has
-//! the operator's maximum of versions.
+//! Function versions: immutable snapshots of a function's code (package or image) and settings, numbered
+//! from 1. A version is refused when the code has not changed since the latest one, or when the function
+//! has the operator's maximum of versions.
 
 use bytes::Bytes;
 use qinling_core::{FunctionId, FunctionVersion, ProjectId};
@@ -61,7 +61,7 @@ impl Engine {
         number: i64,
     ) -> Result<(FunctionVersion, Bytes), EngineError> {
         let version = self.get_version(project, function_id, number).await?;
-        let package = self.package(&version.package).await?;
+        let package = self.code_package(&version.code).await?;
         Ok((version, package))
     }
 
@@ -84,7 +84,8 @@ impl Engine {
                 )));
             }
         }
-        self.discard_package_if_unused(&version.package).await;
+        self.release_workers(function_id, Some(number)).await;
+        self.discard_code_if_unused(&version.code).await;
         Ok(())
     }
 }

@@ -1,11 +1,9 @@
 //! Function records, and the questions asked before deleting one or its package.
 
-use std::time::Duration;
-
-use qinling_core::{CodeSource, Function, FunctionId, Limits, PackageDigest, Page, ProjectId};
+use qinling_core::{Function, FunctionId, PackageDigest, Page, ProjectId};
 use sqlx::sqlite::SqliteRow;
 
-use crate::rows::{self, get};
+use crate::rows::{self, CodeColumns, get};
 use crate::{Store, StoreError, Users};
 
 const TABLE: &str = "functions";
@@ -14,9 +12,9 @@ const TABLE: &str = "functions";
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, entry, timeout_secs, \
-             memory_size, cpu, allowed_hosts, count, latest_version, package_digest, package_size, created_at, \
-             updated_at FROM functions ",
+            "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, code_image, \
+             entry, timeout_secs, memory_size, cpu, allowed_hosts, count, latest_version, package_digest, package_size, \
+             created_at, updated_at FROM functions ",
             $rest
         )
     };
@@ -24,30 +22,32 @@ macro_rules! select {
 
 impl Store {
     pub async fn insert_function(&self, function: &Function) -> Result<(), StoreError> {
-        let CodeSource::Package { md5sum, abi } = &function.code;
+        let code = CodeColumns::of(&function.code);
         sqlx::query(
-            "INSERT INTO functions (id, project_id, name, description, runtime_id, code_source, code_md5sum, entry, \
-             timeout_secs, memory_size, cpu, count, latest_version, package_digest, package_size, created_at, \
-             updated_at, code_abi, allowed_hosts) \
-             VALUES ($1, $2, $3, $4, $5, 'package', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            "INSERT INTO functions (id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, \
+             code_image, package_digest, package_size, entry, timeout_secs, memory_size, cpu, count, latest_version, \
+             created_at, updated_at, allowed_hosts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
         .bind(&function.name)
         .bind(&function.description)
-        .bind(function.runtime_id.to_string())
-        .bind(md5sum)
+        .bind(function.runtime_id.map(|id| id.to_string()))
+        .bind(code.source)
+        .bind(code.md5sum)
+        .bind(code.abi)
+        .bind(code.image)
+        .bind(code.digest)
+        .bind(code.size)
         .bind(&function.entry)
         .bind(function.limits.timeout.as_secs() as i64)
         .bind(function.limits.memory_size as i64)
         .bind(i64::from(function.limits.cpu))
         .bind(function.count)
         .bind(function.latest_version)
-        .bind(function.package.as_str())
-        .bind(function.package_size as i64)
         .bind(function.created_at)
         .bind(function.updated_at)
-        .bind(abi)
         .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .execute(&self.db)
         .await?;
@@ -95,27 +95,29 @@ impl Store {
 
     /// Writes back the mutable fields of a function; `false` when it no longer exists.
     pub async fn update_function(&self, function: &Function) -> Result<bool, StoreError> {
-        let CodeSource::Package { md5sum, abi } = &function.code;
+        let code = CodeColumns::of(&function.code);
         let done = sqlx::query(
-            "UPDATE functions SET name = $1, description = $2, code_md5sum = $3, entry = $4, timeout_secs = $5, \
-             memory_size = $6, cpu = $7, package_digest = $8, package_size = $9, updated_at = $10, code_abi = $13, \
-             allowed_hosts = $14 \
-             WHERE id = $11 AND project_id = $12",
+            "UPDATE functions SET name = $1, description = $2, code_source = $3, code_md5sum = $4, code_abi = $5, \
+             code_image = $6, package_digest = $7, package_size = $8, entry = $9, timeout_secs = $10, \
+             memory_size = $11, cpu = $12, updated_at = $13, allowed_hosts = $14 \
+             WHERE id = $15 AND project_id = $16",
         )
         .bind(&function.name)
         .bind(&function.description)
-        .bind(md5sum)
+        .bind(code.source)
+        .bind(code.md5sum)
+        .bind(code.abi)
+        .bind(code.image)
+        .bind(code.digest)
+        .bind(code.size)
         .bind(&function.entry)
         .bind(function.limits.timeout.as_secs() as i64)
         .bind(function.limits.memory_size as i64)
         .bind(i64::from(function.limits.cpu))
-        .bind(function.package.as_str())
-        .bind(function.package_size as i64)
         .bind(function.updated_at)
+        .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
-        .bind(abi)
-        .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .execute(&self.db)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -178,38 +180,18 @@ pub(crate) async fn function_in(
 }
 
 fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
-    let source: String = get(row, TABLE, "code_source")?;
-    let code = match source.as_str() {
-        "package" => CodeSource::Package {
-            md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default(),
-            abi: get(row, TABLE, "code_abi")?,
-        },
-        other => {
-            return Err(StoreError::Corrupt { table: TABLE, detail: format!("unsupported code_source {other:?}") });
-        }
-    };
-    let non_negative = |column: &str| -> Result<u64, StoreError> {
-        let value: i64 = get(row, TABLE, column)?;
-        u64::try_from(value).map_err(|_| StoreError::Corrupt { table: TABLE, detail: format!("{column}: {value}") })
-    };
     Ok(Function {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
         name: get(row, TABLE, "name")?,
         description: get(row, TABLE, "description")?,
-        runtime_id: rows::id(row, TABLE, "runtime_id")?,
-        code,
+        runtime_id: rows::optional_id(row, TABLE, "runtime_id")?,
+        code: rows::code(row, TABLE)?,
         entry: get(row, TABLE, "entry")?,
-        limits: Limits {
-            timeout: Duration::from_secs(non_negative("timeout_secs")?),
-            memory_size: non_negative("memory_size")?,
-            cpu: u32::try_from(non_negative("cpu")?).unwrap_or(u32::MAX),
-        },
+        limits: rows::limits(row, TABLE)?,
         allowed_hosts: rows::allowed_hosts(row, TABLE)?,
         count: get(row, TABLE, "count")?,
         latest_version: get(row, TABLE, "latest_version")?,
-        package: rows::parse(row, TABLE, "package_digest", PackageDigest::parse)?,
-        package_size: non_negative("package_size")?,
         created_at: get(row, TABLE, "created_at")?,
         updated_at: get(row, TABLE, "updated_at")?,
     })
@@ -217,8 +199,12 @@ fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::time::Duration;
+
+    use qinling_core::CodeSource;
+
     use super::*;
-    use crate::testing::{function, store};
+    use crate::testing::{digest, function, package, store};
 
     #[tokio::test]
     async fn functions_round_trip_and_update() {
@@ -227,9 +213,14 @@ pub(crate) mod tests {
         let project = function.project_id.clone();
         assert_eq!(store.get_function(&project, function.id).await.unwrap(), Some(function.clone()));
         function.limits.timeout = Duration::from_secs(60);
-        function.package = PackageDigest::of(b"new package");
+        function.code = package(b"new package");
         assert!(store.update_function(&function).await.unwrap());
         assert_eq!(store.list_functions(&project, &Page::all()).await.unwrap(), vec![function.clone()]);
+        function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
+        function.runtime_id = None;
+        assert!(store.update_function(&function).await.unwrap());
+        let stored = store.get_function(&project, function.id).await.unwrap().unwrap();
+        assert_eq!(stored.code, function.code);
         assert!(store.list_functions(&ProjectId::new("other"), &Page::all()).await.unwrap().is_empty());
     }
 
@@ -238,9 +229,10 @@ pub(crate) mod tests {
         let (store, _dir) = store().await;
         let function = function(&store).await;
         let project = function.project_id.clone();
-        assert_eq!(store.delete_runtime(&project, function.runtime_id).await.unwrap(), Err(1));
+        let runtime = function.runtime_id.unwrap();
+        assert_eq!(store.delete_runtime(&project, runtime).await.unwrap(), Err(1));
         assert_eq!(store.delete_function(&project, function.id).await.unwrap(), Ok(true));
-        assert_eq!(store.delete_runtime(&project, function.runtime_id).await.unwrap(), Ok(true));
+        assert_eq!(store.delete_runtime(&project, runtime).await.unwrap(), Ok(true));
     }
 
     #[tokio::test]
@@ -248,9 +240,9 @@ pub(crate) mod tests {
         let (store, _dir) = store().await;
         let function = function(&store).await;
         let project = function.project_id.clone();
-        assert!(store.package_in_use(&function.package).await.unwrap());
+        assert!(store.package_in_use(&digest(&function)).await.unwrap());
         assert!(!store.package_in_use(&PackageDigest::of(b"other")).await.unwrap());
         store.delete_function(&project, function.id).await.unwrap().unwrap();
-        assert!(!store.package_in_use(&function.package).await.unwrap());
+        assert!(!store.package_in_use(&digest(&function)).await.unwrap());
     }
 }

@@ -95,7 +95,7 @@ pub(crate) mod testing {
 
     use qinling_core::{
         AllowedHost, CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId, Runtime, RuntimeId,
-        RuntimeKind, RuntimeStatus,
+        RuntimeKind, RuntimeStatus, StoredPackage,
     };
 
     use super::Store;
@@ -119,11 +119,27 @@ pub(crate) mod testing {
             kind: RuntimeKind::Wasm,
             image: "wasm".into(),
             status: RuntimeStatus::Available,
+            status_reason: None,
             is_public: true,
             trusted: false,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Code from a package with these bytes (not stored).
+    pub(crate) fn package(bytes: &[u8]) -> CodeSource {
+        CodeSource::Package(StoredPackage {
+            digest: PackageDigest::of(bytes),
+            size: bytes.len() as u64,
+            md5sum: "9e107d9d372bb6826bd81d3542a419d6".into(),
+            abi: "handler".into(),
+        })
+    }
+
+    /// The digest of a function's package.
+    pub(crate) fn digest(function: &Function) -> PackageDigest {
+        function.code.package().expect("a package function").digest.clone()
     }
 
     /// A function of the default project, stored with its runtime.
@@ -137,15 +153,13 @@ pub(crate) mod testing {
             project_id: project,
             name: "word-stats".into(),
             description: "counts words".into(),
-            runtime_id: runtime.id,
-            code: CodeSource::Package { md5sum: "9e107d9d372bb6826bd81d3542a419d6".into(), abi: "handler".into() },
+            runtime_id: Some(runtime.id),
+            code: package(b"package"),
             entry: None,
             limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
             allowed_hosts: vec![AllowedHost::parse("https://api.example.com").unwrap()].into(),
             count: 0,
             latest_version: 0,
-            package: PackageDigest::of(b"package"),
-            package_size: 7,
             created_at: now,
             updated_at: now,
         };
@@ -164,14 +178,14 @@ mod tests {
     async fn the_integrity_check_finds_missing_and_altered_packages() {
         let (store, dir) = testing::store().await;
         store.integrity_check().await.unwrap();
-        let function = testing::function(&store).await;
+        let digest = testing::digest(&testing::function(&store).await);
         let missing = store.integrity_check().await.unwrap_err().to_string();
-        assert!(missing.contains(&format!("package {} is missing", function.package)), "{missing}");
+        assert!(missing.contains(&format!("package {digest} is missing")), "{missing}");
 
-        store.packages().put(&function.package, Bytes::from_static(b"package")).await.unwrap();
+        store.packages().put(&digest, Bytes::from_static(b"package")).await.unwrap();
         store.integrity_check().await.unwrap();
 
-        std::fs::write(dir.path().join("packages").join(format!("{}.pkg", function.package)), b"altered").unwrap();
+        std::fs::write(dir.path().join("packages").join(format!("{digest}.pkg")), b"altered").unwrap();
         let altered = store.integrity_check().await.unwrap_err().to_string();
         assert!(altered.contains("does not match its digest"), "{altered}");
     }

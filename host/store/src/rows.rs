@@ -7,8 +7,9 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use qinling_core::{AllowedHost, Target};
+use qinling_core::{AllowedHost, CodeSource, Limits, PackageDigest, StoredPackage, Target};
 
 use crate::StoreError;
 
@@ -68,4 +69,83 @@ pub(crate) fn allowed_hosts(row: &SqliteRow, table: &'static str) -> Result<Arc<
 /// The `allowed_hosts` column for a list of origins.
 pub(crate) fn allowed_hosts_column(hosts: &[AllowedHost]) -> String {
     hosts.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// Reads a column that holds a count or size, which the schema keeps non-negative.
+pub(crate) fn non_negative(row: &SqliteRow, table: &'static str, column: &str) -> Result<u64, StoreError> {
+    let value: i64 = get(row, table, column)?;
+    u64::try_from(value).map_err(|_| StoreError::Corrupt { table, detail: format!("{column}: {value}") })
+}
+
+/// Reads the limit columns (`timeout_secs`, `memory_size`, `cpu`) of a function or version.
+pub(crate) fn limits(row: &SqliteRow, table: &'static str) -> Result<Limits, StoreError> {
+    Ok(Limits {
+        timeout: Duration::from_secs(non_negative(row, table, "timeout_secs")?),
+        memory_size: non_negative(row, table, "memory_size")?,
+        cpu: u32::try_from(non_negative(row, table, "cpu")?).unwrap_or(u32::MAX),
+    })
+}
+
+/// Reads the code columns of a function or version into its [`CodeSource`].
+pub(crate) fn code(row: &SqliteRow, table: &'static str) -> Result<CodeSource, StoreError> {
+    let source: String = get(row, table, "code_source")?;
+    match source.as_str() {
+        "package" => Ok(CodeSource::Package(StoredPackage {
+            digest: parse(row, table, "package_digest", PackageDigest::parse)?,
+            size: non_negative(row, table, "package_size")?,
+            md5sum: get::<Option<String>>(row, table, "code_md5sum")?.unwrap_or_default(),
+            abi: get(row, table, "code_abi")?,
+        })),
+        "image" => Ok(CodeSource::Image { image: get(row, table, "code_image")? }),
+        other => Err(StoreError::Corrupt { table, detail: format!("unsupported code_source {other:?}") }),
+    }
+}
+
+/// The code columns of a function or version, to bind in this order: `code_source`, `code_md5sum`,
+/// `code_abi`, `code_image`, `package_digest`, `package_size`.
+pub(crate) struct CodeColumns {
+    pub(crate) source: &'static str,
+    pub(crate) md5sum: Option<String>,
+    pub(crate) abi: String,
+    pub(crate) image: Option<String>,
+    pub(crate) digest: Option<String>,
+    pub(crate) size: Option<i64>,
+}
+
+impl CodeColumns {
+    pub(crate) fn of(code: &CodeSource) -> Self {
+        match code {
+            CodeSource::Package(package) => Self {
+                source: "package",
+                md5sum: Some(package.md5sum.clone()),
+                abi: package.abi.clone(),
+                image: None,
+                digest: Some(package.digest.to_string()),
+                size: Some(package.size as i64),
+            },
+            CodeSource::Image { image } => Self {
+                source: "image",
+                md5sum: None,
+                abi: String::new(),
+                image: Some(image.clone()),
+                digest: None,
+                size: None,
+            },
+        }
+    }
+}
+
+/// Reads an optional id column (a function's runtime, which image functions do not have).
+pub(crate) fn optional_id<T: FromStr>(
+    row: &SqliteRow,
+    table: &'static str,
+    column: &str,
+) -> Result<Option<T>, StoreError> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt { table, detail: format!("{column}: unexpected value {text:?}") }),
+    }
 }

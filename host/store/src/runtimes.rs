@@ -12,8 +12,8 @@ const TABLE: &str = "runtimes";
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, project_id, name, description, kind, image, status, is_public, trusted, created_at, \
-             updated_at FROM runtimes ",
+            "SELECT id, project_id, name, description, kind, image, status, status_reason, is_public, trusted, \
+             created_at, updated_at FROM runtimes ",
             $rest
         )
     };
@@ -22,8 +22,8 @@ macro_rules! select {
 impl Store {
     pub async fn insert_runtime(&self, runtime: &Runtime) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO runtimes (id, project_id, name, description, kind, image, status, is_public, trusted, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO runtimes (id, project_id, name, description, kind, image, status, status_reason, is_public, \
+             trusted, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(runtime.id.to_string())
         .bind(runtime.project_id.as_str())
@@ -32,6 +32,7 @@ impl Store {
         .bind(runtime.kind.as_str())
         .bind(&runtime.image)
         .bind(runtime.status.as_str())
+        .bind(&runtime.status_reason)
         .bind(runtime.is_public)
         .bind(runtime.trusted)
         .bind(runtime.created_at)
@@ -84,7 +85,7 @@ impl Store {
     pub async fn update_runtime(&self, runtime: &Runtime) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE runtimes SET name = $1, description = $2, image = $3, status = $4, is_public = $5, trusted = $6, \
-             updated_at = $7 WHERE id = $8 AND project_id = $9",
+             updated_at = $7, status_reason = $10 WHERE id = $8 AND project_id = $9",
         )
         .bind(&runtime.name)
         .bind(&runtime.description)
@@ -95,9 +96,38 @@ impl Store {
         .bind(runtime.updated_at)
         .bind(runtime.id.to_string())
         .bind(runtime.project_id.as_str())
+        .bind(&runtime.status_reason)
         .execute(&self.db)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records how provisioning a runtime's pool went, unless the runtime's image changed meanwhile (a
+    /// newer provisioning then owns the status); `false` when nothing was updated.
+    pub async fn set_runtime_status(
+        &self,
+        id: RuntimeId,
+        image: &str,
+        status: RuntimeStatus,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE runtimes SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4 AND image = $5",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(chrono::Utc::now())
+        .bind(id.to_string())
+        .bind(image)
+        .execute(&self.db)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every container runtime of every project (their pools are reconciled when the server starts).
+    pub async fn container_runtimes(&self) -> Result<Vec<Runtime>, StoreError> {
+        let rows = sqlx::query(select!("WHERE kind = 'container' ORDER BY created_at")).fetch_all(&self.db).await?;
+        rows.iter().map(runtime_from_row).collect()
     }
 
     /// Deletes a runtime unless a function still uses it. `Ok(Err(n))`: refused, `n` functions use it.
@@ -129,6 +159,7 @@ fn runtime_from_row(row: &SqliteRow) -> Result<Runtime, StoreError> {
         kind: rows::parse(row, TABLE, "kind", RuntimeKind::parse)?,
         image: get(row, TABLE, "image")?,
         status: rows::parse(row, TABLE, "status", RuntimeStatus::parse)?,
+        status_reason: get(row, TABLE, "status_reason")?,
         is_public: get(row, TABLE, "is_public")?,
         trusted: get(row, TABLE, "trusted")?,
         created_at: get(row, TABLE, "created_at")?,
@@ -154,6 +185,32 @@ mod tests {
         assert!(store.list_runtimes(&other, &Page::all()).await.unwrap().is_empty());
         assert_eq!(store.runtimes_named(&project, "wasm", 2).await.unwrap(), vec![runtime.clone()]);
         assert!(store.runtimes_named(&project, "python", 2).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn provisioning_sets_the_status_of_the_image_it_provisioned() {
+        let (store, _dir) = store().await;
+        let project = ProjectId::default();
+        let mut runtime = runtime(&project);
+        runtime.kind = RuntimeKind::Container;
+        runtime.image = "qinling/python3:1".into();
+        runtime.status = RuntimeStatus::Creating;
+        store.insert_runtime(&runtime).await.unwrap();
+        store.insert_runtime(&crate::testing::runtime(&project)).await.unwrap();
+        assert_eq!(store.container_runtimes().await.unwrap(), vec![runtime.clone()]);
+
+        assert!(
+            store
+                .set_runtime_status(runtime.id, &runtime.image, RuntimeStatus::Error, Some("no such image"))
+                .await
+                .unwrap()
+        );
+        let stored = store.get_runtime(&project, runtime.id).await.unwrap().unwrap();
+        assert_eq!((stored.status, stored.status_reason.as_deref()), (RuntimeStatus::Error, Some("no such image")));
+        assert!(
+            !store.set_runtime_status(runtime.id, "qinling/python3:0", RuntimeStatus::Available, None).await.unwrap(),
+            "an older image's provisioning does not decide"
+        );
     }
 
     #[tokio::test]

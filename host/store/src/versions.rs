@@ -1,12 +1,10 @@
 //! Function versions: snapshots of a function's code and settings, numbered from 1 per function.
 
-use std::time::Duration;
-
-use qinling_core::{CodeSource, FunctionId, FunctionVersion, Limits, PackageDigest, ProjectId, VersionId};
+use qinling_core::{FunctionId, FunctionVersion, ProjectId, VersionId};
 use sqlx::sqlite::SqliteRow;
 
 use crate::functions::function_in;
-use crate::rows::{self, get};
+use crate::rows::{self, CodeColumns, get};
 use crate::{Store, StoreError, Users};
 
 const TABLE: &str = "function_versions";
@@ -15,9 +13,9 @@ const TABLE: &str = "function_versions";
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, project_id, function_id, version_number, description, runtime_id, code_md5sum, code_abi, entry, \
-             timeout_secs, memory_size, cpu, allowed_hosts, package_digest, package_size, count, created_at, \
-             updated_at FROM function_versions ",
+            "SELECT id, project_id, function_id, version_number, description, runtime_id, code_source, code_md5sum, \
+             code_abi, code_image, entry, timeout_secs, memory_size, cpu, allowed_hosts, package_digest, package_size, \
+             count, created_at, updated_at FROM function_versions ",
             $rest
         )
     };
@@ -29,7 +27,7 @@ pub enum VersionRefusal {
     NoSuchFunction,
     /// The function already has the maximum number of versions.
     TooMany(i64),
-    /// The function's package is the one its latest version already holds.
+    /// The function's code (package or image) is the one its latest version already holds.
     Unchanged(i64),
 }
 
@@ -55,15 +53,16 @@ impl Store {
         if existing >= max_versions {
             return Ok(Err(VersionRefusal::TooMany(max_versions)));
         }
-        let latest: Option<(i64, String)> = sqlx::query_as(
-            "SELECT version_number, package_digest FROM function_versions WHERE function_id = $1 \
+        let latest: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT version_number, package_digest, code_image FROM function_versions WHERE function_id = $1 \
              ORDER BY version_number DESC LIMIT 1",
         )
         .bind(&id)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some((number, digest)) = &latest
-            && digest == function.package.as_str()
+        let code = CodeColumns::of(&function.code);
+        if let Some((number, digest, image)) = &latest
+            && (digest, image) == (&code.digest, &code.image)
         {
             return Ok(Err(VersionRefusal::Unchanged(*number)));
         }
@@ -72,42 +71,41 @@ impl Store {
             id: VersionId::new(),
             project_id: project.clone(),
             function_id,
-            version_number: function.latest_version.max(latest.map_or(0, |(n, _)| n)) + 1,
+            version_number: function.latest_version.max(latest.map_or(0, |(n, _, _)| n)) + 1,
             description: description.to_owned(),
             runtime_id: function.runtime_id,
             code: function.code,
             entry: function.entry,
             limits: function.limits,
             allowed_hosts: function.allowed_hosts,
-            package: function.package,
-            package_size: function.package_size,
             count: 0,
             created_at: now,
             updated_at: now,
         };
-        let CodeSource::Package { md5sum, abi } = &version.code;
         sqlx::query(
             "INSERT INTO function_versions (id, project_id, function_id, version_number, description, runtime_id, \
-             code_source, code_md5sum, entry, timeout_secs, memory_size, cpu, package_digest, package_size, count, \
-             created_at, updated_at, code_abi, allowed_hosts) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'package', $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17)",
+             code_source, code_md5sum, code_abi, code_image, package_digest, package_size, entry, timeout_secs, \
+             memory_size, cpu, count, created_at, updated_at, allowed_hosts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17, $18, $19)",
         )
         .bind(version.id.to_string())
         .bind(project.as_str())
         .bind(&id)
         .bind(version.version_number)
         .bind(&version.description)
-        .bind(version.runtime_id.to_string())
-        .bind(md5sum)
+        .bind(version.runtime_id.map(|id| id.to_string()))
+        .bind(code.source)
+        .bind(code.md5sum)
+        .bind(code.abi)
+        .bind(code.image)
+        .bind(code.digest)
+        .bind(code.size)
         .bind(&version.entry)
         .bind(version.limits.timeout.as_secs() as i64)
         .bind(version.limits.memory_size as i64)
         .bind(i64::from(version.limits.cpu))
-        .bind(version.package.as_str())
-        .bind(version.package_size as i64)
         .bind(version.created_at)
         .bind(version.updated_at)
-        .bind(abi)
         .bind(rows::allowed_hosts_column(&version.allowed_hosts))
         .execute(&mut *tx)
         .await?;
@@ -198,30 +196,17 @@ impl Store {
 }
 
 fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
-    let non_negative = |column: &str| -> Result<u64, StoreError> {
-        let value: i64 = get(row, TABLE, column)?;
-        u64::try_from(value).map_err(|_| StoreError::Corrupt { table: TABLE, detail: format!("{column}: {value}") })
-    };
     Ok(FunctionVersion {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
         function_id: rows::id(row, TABLE, "function_id")?,
         version_number: get(row, TABLE, "version_number")?,
         description: get(row, TABLE, "description")?,
-        runtime_id: rows::id(row, TABLE, "runtime_id")?,
-        code: CodeSource::Package {
-            md5sum: get::<Option<String>>(row, TABLE, "code_md5sum")?.unwrap_or_default(),
-            abi: get(row, TABLE, "code_abi")?,
-        },
+        runtime_id: rows::optional_id(row, TABLE, "runtime_id")?,
+        code: rows::code(row, TABLE)?,
         entry: get(row, TABLE, "entry")?,
-        limits: Limits {
-            timeout: Duration::from_secs(non_negative("timeout_secs")?),
-            memory_size: non_negative("memory_size")?,
-            cpu: u32::try_from(non_negative("cpu")?).unwrap_or(u32::MAX),
-        },
+        limits: rows::limits(row, TABLE)?,
         allowed_hosts: rows::allowed_hosts(row, TABLE)?,
-        package: rows::parse(row, TABLE, "package_digest", PackageDigest::parse)?,
-        package_size: non_negative("package_size")?,
         count: get(row, TABLE, "count")?,
         created_at: get(row, TABLE, "created_at")?,
         updated_at: get(row, TABLE, "updated_at")?,
@@ -230,8 +215,10 @@ fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
 
 #[cfg(test)]
 mod tests {
+    use qinling_core::CodeSource;
+
     use super::*;
-    use crate::testing::{function, store};
+    use crate::testing::{function, package, store};
 
     #[tokio::test]
     async fn versions_are_numbered_and_refused_when_unchanged_or_too_many() {
@@ -240,18 +227,18 @@ mod tests {
         let project = function.project_id.clone();
         let first = store.create_version(&project, function.id, "first", 2).await.unwrap().unwrap();
         assert_eq!(first.version_number, 1);
-        assert_eq!(first.package, function.package);
+        assert_eq!(first.code, function.code);
         assert_eq!(
             store.create_version(&project, function.id, "", 2).await.unwrap(),
             Err(VersionRefusal::Unchanged(1))
         );
 
-        function.package = PackageDigest::of(b"second package");
+        function.code = package(b"second package");
         store.update_function(&function).await.unwrap();
         let second = store.create_version(&project, function.id, "second", 2).await.unwrap().unwrap();
         assert_eq!(second.version_number, 2);
         assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 2);
-        function.package = PackageDigest::of(b"third package");
+        function.code = package(b"third package");
         store.update_function(&function).await.unwrap();
         assert_eq!(store.create_version(&project, function.id, "", 2).await.unwrap(), Err(VersionRefusal::TooMany(2)));
 
@@ -259,8 +246,18 @@ mod tests {
         assert_eq!(store.get_version(&project, function.id, 2).await.unwrap(), Some(second));
         assert_eq!(store.delete_version(&project, function.id, 2).await.unwrap(), Ok(true));
         assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 1);
-        assert!(store.package_in_use(&first.package).await.unwrap(), "version 1 still holds the first package");
+        let first_package = &first.code.package().unwrap().digest;
+        assert!(store.package_in_use(first_package).await.unwrap(), "version 1 still holds the first package");
         let missing = FunctionId::new();
+        store.delete_version(&project, function.id, 1).await.unwrap().unwrap();
+        function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
+        store.update_function(&function).await.unwrap();
+        let image = store.create_version(&project, function.id, "image", 2).await.unwrap().unwrap();
+        assert_eq!(image.code, function.code);
+        assert_eq!(
+            store.create_version(&project, function.id, "", 2).await.unwrap(),
+            Err(VersionRefusal::Unchanged(image.version_number))
+        );
         assert_eq!(store.create_version(&project, missing, "", 2).await.unwrap(), Err(VersionRefusal::NoSuchFunction));
     }
 }

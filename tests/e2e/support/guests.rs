@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-fn workspace_root() -> &'static Path {
+pub(super) fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("cli/ sits in the workspace root")
 }
 
@@ -16,7 +16,7 @@ fn target_dir() -> PathBuf {
     workspace_root().join("target").join("wasm-examples")
 }
 
-fn run(command: &mut Command) {
+pub(super) fn run(command: &mut Command) {
     let output = command.output().unwrap_or_else(|e| panic!("running {command:?}: {e}"));
     assert!(
         output.status.success(),

@@ -1,9 +1,11 @@
-//! Helpers shared by the end-to-end tests: a running server, an HTTP client speaking its API, and the
-//! guest components built from source.
+//! Helpers shared by the end-to-end tests: a running server, an HTTP client speaking its API, the guest
+//! components built from source, and real containers on Podman.
 
+mod containers;
 mod guests;
 mod server;
 
+pub use containers::{ContainerServer, Scope, function_image, python_image, zip_package};
 pub use guests::{c_rot13, guest, invalid_components, python, qinling_py};
 pub use server::{Server, ServerOptions};
 

@@ -1,4 +1,5 @@
-//! A `qinling server` child process on 127.0.0.1:0 with its own data directory, and a JSON client for it.
+//! A `qinling server` child process on 127.0.0.1:0 (or another address) with its own data directory, and a
+//! JSON client for it.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -18,6 +19,10 @@ const STARTUP: Duration = Duration::from_secs(60);
 pub struct ServerOptions {
     /// Extra `qinling server` flags.
     pub args: Vec<String>,
+    /// Where to listen (default 127.0.0.1:0).
+    pub listen: Option<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 pub struct Server {
@@ -46,9 +51,10 @@ impl Server {
     /// A server on `data_dir`, which outlives it (for restart tests).
     pub async fn start_in(data_dir: &Path, options: ServerOptions) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qinling"))
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["server", "--listen", options.listen.as_deref().unwrap_or("127.0.0.1:0"), "--data-dir"])
             .arg(data_dir)
             .args(&options.args)
+            .envs(options.env.iter().map(|(key, value)| (key, value)))
             .env("RUST_LOG", "info")
             // Errors need no native backtraces: they are slow to capture and noisy in the logs.
             .env("RUST_BACKTRACE", "0")
