@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{ContainerServer, Scope, Server, assert_fault, function_image, python_image, zip_package};
+use crate::support::{ContainerServer, Scope, Server, assert_fault, function_image, metric, python_image, zip_package};
 
 const HELLO: &str = "\
 import os
@@ -90,6 +90,10 @@ async fn a_python_package_runs_sync_and_async_on_a_pool_worker_and_survives_a_re
     assert_eq!(server.execution_log(execution["id"].as_str().unwrap()).await, "greeting Qinling\n");
     let held = workers(&server, &function).await;
     assert_eq!(held.len(), 1, "the first execution took one worker from the pool");
+    let metrics = server.metrics().await;
+    assert_eq!(metric(&metrics, r#"qinling_executions_total{status="success",shape="worker"}"#), 1.0);
+    let pool = format!(r#"qinling_container_pool_workers{{runtime="{runtime}",state="total"}}"#);
+    assert!(metric(&metrics, &pool) >= 1.0, "{metrics}");
 
     let (status, queued) = server.post("/v1/executions", json!({"function_id": function, "sync": false})).await;
     assert_eq!(status, StatusCode::CREATED, "{queued}");

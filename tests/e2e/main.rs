@@ -14,6 +14,7 @@ mod jobs;
 mod kubernetes;
 mod limits;
 mod load;
+mod metrics;
 mod openstack;
 mod outbound;
 mod paging;

@@ -31,7 +31,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         engine = engine.with_containers(containers);
     }
     let background = engine.start_background().await.context("starting the async queue and job scheduler")?;
-    let app = qinling_api::router(AppState { engine }).layer(tower_http::trace::TraceLayer::new_for_http());
+    let app = qinling_api::router(AppState::new(engine)).layer(tower_http::trace::TraceLayer::new_for_http());
 
     // Tests and scripts read this line to find the port when listening on port 0.
     println!("qinling listening on http://{address}");

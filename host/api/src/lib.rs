@@ -10,9 +10,11 @@ mod executions;
 mod extract;
 mod form;
 mod functions;
+mod health;
 mod jobs;
 mod json;
 mod lenient;
+mod metrics;
 mod packages;
 mod page;
 mod project;
@@ -24,6 +26,9 @@ mod versions;
 mod webhooks;
 
 pub use error::ApiError;
+pub use metrics::HttpMetrics;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -36,14 +41,24 @@ const MAX_BODY: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    /// Request latencies, for `/metrics`.
+    pub http: Arc<HttpMetrics>,
 }
 
-/// The whole API: `/`, `/v1` and every resource under it.
+impl AppState {
+    pub fn new(engine: Engine) -> Self {
+        Self { engine, http: Arc::default() }
+    }
+}
+
+/// The whole API: `/`, `/v1` and every resource under it, with `/health` and `/metrics`.
 pub fn router(state: AppState) -> Router {
     // Uploads may carry a package of up to the operator's limit, plus the other form fields.
     let upload_limit = state.engine.settings().max_package_size + MAX_BODY;
     Router::new()
         .merge(root::routes())
+        .merge(health::routes())
+        .merge(metrics::routes())
         .merge(runtimes::routes())
         .merge(functions::routes().layer(DefaultBodyLimit::max(upload_limit)))
         .merge(versions::routes())
@@ -55,5 +70,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(state.http.clone(), metrics::track))
         .with_state(state)
 }

@@ -14,6 +14,7 @@ mod function;
 mod ids;
 mod job;
 mod limits;
+pub mod metrics;
 mod orchestrator;
 mod page;
 mod runtime;

@@ -129,6 +129,7 @@ impl Engine {
                 )
             }
         };
+        self.metrics.record(&runnable.code, status, result.duration);
         execution.status = status;
         execution.result = Some(result);
         execution.updated_at = Utc::now();

@@ -16,6 +16,7 @@ mod input;
 mod jobs;
 mod listed;
 mod lookup;
+mod metrics;
 mod queue;
 mod resolve;
 mod runtimes;
@@ -42,6 +43,7 @@ use qinling_core::{Executor, FunctionId, OperatorLimits};
 use qinling_store::Store;
 use tokio::sync::Semaphore;
 
+use metrics::ExecutionMetrics;
 use queue::Signals;
 
 /// Default largest package accepted at upload.
@@ -102,6 +104,8 @@ pub struct Engine {
     admitted: Arc<AtomicUsize>,
     /// The container orchestrator, when the server has one.
     containers: Option<Containers>,
+    /// Finished executions, for `/metrics`.
+    metrics: Arc<ExecutionMetrics>,
 }
 
 impl Engine {
@@ -114,6 +118,7 @@ impl Engine {
             running: Arc::new(DashMap::new()),
             admitted: Arc::new(AtomicUsize::new(0)),
             containers: None,
+            metrics: Arc::default(),
         }
     }
 

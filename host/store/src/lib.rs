@@ -60,6 +60,12 @@ impl Store {
         &self.packages
     }
 
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.db).await?;
+        Ok(())
+    }
+
     /// Checks the whole installation offline: SQLite's integrity check passes, and every package a
     /// function or version refers to is in the object store with the content its digest names.
     pub async fn integrity_check(&self) -> Result<(), StoreError> {

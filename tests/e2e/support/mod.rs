@@ -12,6 +12,16 @@ pub use server::{Server, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+/// The value of the sample `series` (`name{labels}`) in a Prometheus text exposition.
+#[track_caller]
+pub fn metric(text: &str, series: &str) -> f64 {
+    let line = text
+        .lines()
+        .find(|line| line.rsplit_once(' ').is_some_and(|(name, _)| name == series))
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"));
+    line.rsplit_once(' ').unwrap().1.parse().unwrap()
+}
+
 /// Asserts that a response is an error with `status` whose faultstring contains `needle`.
 #[track_caller]
 pub fn assert_fault(answer: &(StatusCode, Value), status: StatusCode, needle: &str) {

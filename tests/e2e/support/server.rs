@@ -128,6 +128,15 @@ impl Server {
         self.http.request(method, format!("{}{path}", self.url))
     }
 
+    /// Scrapes `/metrics` (Prometheus text).
+    pub async fn metrics(&self) -> String {
+        let response = self.request(Method::GET, "/metrics").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+        response.text().await.unwrap()
+    }
+
     /// Sends a request and returns the status and the body as JSON (`Null` for an empty body; a non-JSON
     /// body fails the test, since every answer of the API but logs and downloads is JSON).
     pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
