@@ -2,11 +2,9 @@
 //! at concurrency 1 (p50, p99), throughput at concurrency 32, and cold start (first execution after an
 //! upload) against a warm execution. Runs the release `qinling` binary as a separate process.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use qinling_benches::server::Server;
+use qinling_benches::server::{Server, load};
 use qinling_benches::{guest, micros, percentile, with_custom_section};
 use serde_json::json;
 
@@ -42,28 +40,8 @@ async fn main() {
     println!("  p50 {:8.1} µs", micros(percentile(&mut latencies, 50.0)));
     println!("  p99 {:8.1} µs", micros(percentile(&mut latencies, 99.0)));
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (api, body, stop) = (api.clone(), body.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let started = Instant::now();
-                    api.execute(&body).await;
-                    latencies.push(started.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
     let started = Instant::now();
-    tokio::time::sleep(LOAD_TIME).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for worker in workers {
-        all.extend(worker.await.unwrap());
-    }
+    let mut all = load(&api, &body, CONCURRENCY, LOAD_TIME).await;
     let elapsed = started.elapsed().as_secs_f64();
     println!("sync executions, concurrency {CONCURRENCY}, {:.0} s:", elapsed);
     println!("  {:8.0} executions/s", all.len() as f64 / elapsed);

@@ -3,6 +3,7 @@
 //! Benchmarks compare subjects side by side in one run and report medians and ratios, because this
 //! machine is shared and noisy: absolute figures drift, ratios much less.
 
+pub mod podman;
 pub mod server;
 
 use std::path::PathBuf;

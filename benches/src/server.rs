@@ -3,6 +3,9 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
@@ -17,8 +20,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
+        Self::start_on("127.0.0.1:0", data_dir, extra_args)
+    }
+
+    /// A server listening on `listen` (`0.0.0.0:0` where containers must reach it).
+    pub fn start_on(listen: &str, data_dir: &Path, extra_args: &[&str]) -> Self {
         let mut child = Command::new(qinling_binary())
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["server", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(extra_args)
             .env("RUST_LOG", "warn")
@@ -72,12 +80,17 @@ impl Api {
         runtime["id"].as_str().expect("runtime id").to_owned()
     }
 
-    /// Uploads a package as a function of `runtime` and returns the function's id.
+    /// Uploads a Wasm package as a function of `runtime` and returns the function's id.
     pub async fn upload(&self, runtime: &str, package: Vec<u8>) -> String {
+        self.upload_file(runtime, package, "f.wasm").await
+    }
+
+    /// Uploads a package (`.wasm` or `.zip`, by `file_name`) as a function of `runtime`; its id.
+    pub async fn upload_file(&self, runtime: &str, package: Vec<u8>, file_name: &str) -> String {
         let form = Form::new()
             .text("runtime_id", runtime.to_owned())
             .text("code", r#"{"source": "package"}"#)
-            .part("package", Part::bytes(package).file_name("f.wasm"));
+            .part("package", Part::bytes(package).file_name(file_name.to_owned()));
         let response =
             self.client.post(format!("{}/v1/functions", self.url)).multipart(form).send().await.expect("upload");
         assert!(response.status().is_success(), "upload: {}", response.text().await.unwrap_or_default());
@@ -89,4 +102,30 @@ impl Api {
         let execution = self.post_json("/v1/executions", body.clone()).await;
         assert_eq!(execution["status"], "success", "{execution}");
     }
+}
+
+/// Sync executions of `body` from `concurrency` clients for `time`: every round trip's duration.
+pub async fn load(api: &Api, body: &Value, concurrency: usize, time: Duration) -> Vec<Duration> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (api, body, stop) = (api.clone(), body.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    api.execute(&body).await;
+                    latencies.push(started.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(time).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for client in clients {
+        all.extend(client.await.expect("a load client"));
+    }
+    all
 }
