@@ -29,6 +29,8 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Two TLS crypto providers are compiled in (kube's and the S3 client's); rustls needs one chosen.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Server(args) => server::run(args).await,

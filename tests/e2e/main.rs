@@ -21,6 +21,7 @@ mod paging;
 mod restart;
 mod root;
 mod runtimes;
+mod s3;
 mod shapes;
 mod support;
 mod versions;

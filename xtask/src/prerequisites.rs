@@ -1,8 +1,10 @@
 //! Installing what a fresh machine lacks: the wasm32-wasip2 Rust target (every Rust guest builds for it);
 //! clang with wasi-libc from Debian (the C example); Podman with runc and debootstrap from Debian (the
 //! container tests run real containers of the python3 runtime image, which is built from Debian packages);
-//! and a Python virtualenv (`target/python`) with OpenStack Qinling's own clients (the compatibility tests
-//! drive them unmodified) and the Python SDK (which builds Python functions with componentize-py).
+//! `s3s-fs` from crates.io into `target/tools` (an S3 server over a directory that checks SigV4
+//! signatures: the S3 package-store tests use it); and a Python virtualenv (`target/python`) with OpenStack
+//! Qinling's own clients (the compatibility tests drive them unmodified) and the Python SDK (which builds
+//! Python functions with componentize-py).
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +19,8 @@ const WASI_LIBC_MARKER: &str = "/usr/lib/wasm32-wasi/crt1-command.o";
 /// Debian packages that run containers (Podman's Docker-compatible API, with runc: crun fails on hybrid
 /// cgroup hierarchies) and build the runtime images (debootstrap).
 const CONTAINER_PACKAGES: &[&str] = &["podman", "runc", "debootstrap"];
+/// The S3 server the tests use: pinned (later versions need a newer rustc), with its lock file.
+const S3_SERVER: (&str, &str) = ("s3s-fs", "0.14.1");
 /// Python packages the tests use, pinned so that a test run means the same thing on every machine.
 const PYTHON_PACKAGES: &[&str] = &["python-openstackclient==10.5.0", "python-qinlingclient==5.1.1"];
 
@@ -24,6 +28,7 @@ pub(crate) fn ensure() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_c_toolchain()?;
     ensure_container_tools()?;
+    ensure_s3_server()?;
     ensure_python_tools(&crate::root().join("target").join("python"))
 }
 
@@ -62,6 +67,22 @@ fn ensure_container_tools() -> anyhow::Result<()> {
     crate::run(apt_get().args(["update", "-qq"]))?;
     crate::run(
         apt_get().args(["install", "-y", "-qq"]).args(CONTAINER_PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn ensure_s3_server() -> anyhow::Result<()> {
+    let tools = crate::root().join("target").join("tools");
+    let (name, version) = S3_SERVER;
+    let binary = tools.join("bin").join(name);
+    let installed = Command::new(&binary).arg("--version").output();
+    if installed.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(version)) {
+        return Ok(());
+    }
+    println!("==> installing {name} {version} into {} (the S3 server of the tests)", tools.display());
+    crate::run(
+        Command::new(crate::cargo())
+            .args(["install", "--locked", "--quiet", "--features", "binary", "--version", version, name, "--root"])
+            .arg(&tools),
     )
 }
 

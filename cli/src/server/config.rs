@@ -12,7 +12,7 @@ use qinling_engine::{
     DEFAULT_ASYNC_WORKERS, DEFAULT_MAX_FUNCTION_CONCURRENCY, DEFAULT_MAX_PACKAGE_SIZE, DEFAULT_MAX_VERSIONS,
     DEFAULT_QUEUE_CAPACITY, EngineSettings,
 };
-use qinling_store::Store;
+use qinling_store::{PackageStore, Store};
 use qinling_wasm::{WasmConfig, WasmExecutor};
 
 use super::containers::ContainerArgs;
@@ -28,6 +28,10 @@ pub(crate) struct ServerArgs {
     /// Database URL; defaults to SQLite in the data directory.
     #[arg(long, env = "QINLING_DATABASE_URL")]
     database_url: Option<String>,
+    /// Where packages are kept: `file:///dir` or `s3://bucket[/prefix][?endpoint=...&region=...]` (S3
+    /// credentials from the `AWS_*` environment); defaults to `packages/` in the data directory.
+    #[arg(long, env = "QINLING_PACKAGE_STORE")]
+    package_store: Option<String>,
     /// Largest package accepted at upload, in bytes.
     #[arg(long, env = "QINLING_MAX_PACKAGE_SIZE", default_value_t = DEFAULT_MAX_PACKAGE_SIZE)]
     max_package_size: usize,
@@ -89,7 +93,13 @@ impl Resolved {
             .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
         let database_url =
             args.database_url.unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("qinling.db").display()));
-        let store = Store::open(&database_url, &args.data_dir.join("packages"))
+        let packages = match &args.package_store {
+            Some(url) => PackageStore::open(url)?,
+            None => PackageStore::local(&args.data_dir.join("packages"))?,
+        };
+        let where_packages = args.package_store.as_deref().unwrap_or("the data directory");
+        packages.check_writable().await.with_context(|| format!("writing to the package store {where_packages}"))?;
+        let store = Store::open(&database_url, packages)
             .await
             .with_context(|| format!("opening the store at {database_url}"))?;
 

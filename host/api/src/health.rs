@@ -1,5 +1,5 @@
 //! `GET /health`, for load balancers and Kubernetes' readiness and liveness probes: 200 when this server
-//! can serve (its database answers), 503 with the reason otherwise.
+//! can serve (its database and package store answer), 503 with the reason otherwise.
 
 use axum::extract::State;
 use axum::http::StatusCode;

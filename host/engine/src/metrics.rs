@@ -100,7 +100,7 @@ impl Engine {
         Ok(out)
     }
 
-    /// Whether this server can serve: its database answers.
+    /// Whether this server can serve: its database and its package store answer.
     pub async fn health(&self) -> Result<(), EngineError> {
         self.store.ping().await?;
         Ok(())

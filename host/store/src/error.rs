@@ -8,6 +8,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("object store error: {0}")]
     Objects(#[from] object_store::Error),
+    #[error("invalid store setting: {0}")]
+    Config(String),
     #[error("corrupt data in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
 }

@@ -21,8 +21,6 @@ pub use error::StoreError;
 pub use packages::PackageStore;
 pub use versions::VersionRefusal;
 
-use std::path::Path;
-
 use qinling_core::PackageDigest;
 use sqlx::SqlitePool;
 
@@ -48,11 +46,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `database_url` and the package directory, and brings the
-    /// schema up to date.
-    pub async fn open(database_url: &str, packages_dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database at `database_url` and brings the schema up to date; packages
+    /// go to `packages`.
+    pub async fn open(database_url: &str, packages: PackageStore) -> Result<Self, StoreError> {
         let db = db::connect(database_url).await?;
-        let packages = PackageStore::local(packages_dir)?;
         Ok(Self { db, packages })
     }
 
@@ -60,10 +57,10 @@ impl Store {
         &self.packages
     }
 
-    /// Checks that the database answers.
+    /// Checks that the database and the package store answer.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.db).await?;
-        Ok(())
+        self.packages.probe().await
     }
 
     /// Checks the whole installation offline: SQLite's integrity check passes, and every package a
@@ -110,7 +107,8 @@ pub(crate) mod testing {
     pub(crate) async fn store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("qinling.db").display());
-        let store = Store::open(&url, &dir.path().join("packages")).await.unwrap();
+        let packages = crate::PackageStore::local(&dir.path().join("packages")).unwrap();
+        let store = Store::open(&url, packages).await.unwrap();
         (store, dir)
     }
 

@@ -1,16 +1,26 @@
 //! Function packages as blobs in an object store, content-addressed by their SHA-256 digest, so a package
-//! shared by several functions or versions is stored once.
+//! shared by several functions or versions is stored once. The store is a local directory by default, or
+//! an S3 bucket (AWS or any S3-compatible server) named by a URL, so that several replicas share packages.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use qinling_core::PackageDigest;
 
 use crate::StoreError;
+
+/// Retries of a failed S3 request (5xx, connection errors), within a bound that an upload can wait for.
+const S3_RETRIES: usize = 3;
+const S3_RETRY_TIMEOUT: Duration = Duration::from_secs(10);
+/// An object no package is stored under, written at start and read by health probes.
+const PROBE_KEY: &str = "qinling-probe";
 
 #[derive(Clone)]
 pub struct PackageStore {
@@ -23,6 +33,57 @@ impl PackageStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| object_store::Error::Generic { store: "local", source: Box::new(e) })?;
         Ok(Self { objects: Arc::new(LocalFileSystem::new_with_prefix(dir)?) })
+    }
+
+    /// The store a URL names: `file:///absolute/dir`, or `s3://bucket[/prefix][?setting=value&...]`.
+    /// S3 settings come from the standard `AWS_*` environment variables (credentials, region, endpoint),
+    /// then from the query, whose keys are object_store's S3 settings (`endpoint`, `region`,
+    /// `allow_http`, `virtual_hosted_style_request`, ...). The bucket must exist.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let invalid = |why: String| StoreError::Config(format!("package store URL {url:?}: {why}"));
+        if let Some(dir) = url.strip_prefix("file://") {
+            return Self::local(Path::new(dir));
+        }
+        let Some(rest) = url.strip_prefix("s3://") else {
+            return Err(invalid("use file:///dir or s3://bucket[/prefix]".into()));
+        };
+        let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+        if bucket.is_empty() {
+            return Err(invalid("no bucket".into()));
+        }
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(RetryConfig {
+            max_retries: S3_RETRIES,
+            retry_timeout: S3_RETRY_TIMEOUT,
+            ..RetryConfig::default()
+        });
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
+            let key: AmazonS3ConfigKey = key.parse().map_err(|_| invalid(format!("{key:?} is not an S3 setting")))?;
+            builder = builder.with_config(key, value);
+        }
+        let s3 = builder.build().map_err(|e| invalid(e.to_string()))?;
+        let objects: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
+            "" => Arc::new(s3),
+            prefix => Arc::new(PrefixStore::new(s3, prefix)),
+        };
+        Ok(Self { objects })
+    }
+
+    /// Checks that packages can be written: a missing bucket, refused credentials or a read-only store fail
+    /// here, at start, rather than at the first upload.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let probe = ObjectPath::from(PROBE_KEY);
+        self.objects.put(&probe, PutPayload::from_static(b"qinling")).await?;
+        Ok(())
+    }
+
+    /// Checks that the store answers (for health probes: one cheap read).
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        match self.objects.head(&ObjectPath::from(PROBE_KEY)).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn key(digest: &PackageDigest) -> ObjectPath {
@@ -67,5 +128,24 @@ mod tests {
         store.delete(&digest).await.unwrap();
         store.delete(&digest).await.unwrap();
         assert_eq!(store.get(&digest).await.unwrap(), None);
+        store.check_writable().await.unwrap();
+        store.probe().await.unwrap();
+        assert!(dir.path().join(PROBE_KEY).exists());
+    }
+
+    #[test]
+    fn urls_name_a_directory_or_a_bucket_and_bad_ones_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        PackageStore::open(&format!("file://{}", dir.path().join("packages").display())).unwrap();
+        assert!(dir.path().join("packages").is_dir());
+        PackageStore::open("s3://bucket/prefix?endpoint=http://127.0.0.1:9&allow_http=true&region=r").unwrap();
+        let refused = |url: &str| match PackageStore::open(url) {
+            Err(StoreError::Config(why)) => why,
+            Err(other) => panic!("{url}: unexpected {other}"),
+            Ok(_) => panic!("{url} was accepted"),
+        };
+        assert!(refused("ftp://host/dir").contains("use file:///dir or s3://bucket"));
+        assert!(refused("s3://").contains("no bucket"));
+        assert!(refused("s3://bucket?colour=blue").contains("\"colour\" is not an S3 setting"));
     }
 }

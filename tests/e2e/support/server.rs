@@ -228,9 +228,11 @@ impl Server {
         response.text().await.unwrap()
     }
 
-    /// The package files in the data directory (to prove that nothing is left behind).
+    /// The package files (`<digest>.pkg`) in the data directory (to prove that nothing is left behind).
     pub fn stored_packages(&self) -> Vec<String> {
-        files_in(&self.data_dir.join("packages"))
+        let mut packages = files_in(&self.data_dir.join("packages"));
+        packages.retain(|name| name.ends_with(".pkg"));
+        packages
     }
 
     /// The compiled artifacts in the data directory.
