@@ -18,6 +18,7 @@ mod metrics;
 mod openstack;
 mod outbound;
 mod paging;
+mod replicas;
 mod restart;
 mod root;
 mod runtimes;

@@ -7,6 +7,7 @@
 //! - `cargo xtask guests`: build the example components and print where they are.
 
 mod guests;
+mod postgres;
 mod prerequisites;
 #[cfg(test)]
 mod tidy;
@@ -35,11 +36,18 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Every test: the workspace's (unit and end-to-end), then the SDKs' own and the python3 worker's.
+/// Every test: the workspace's (unit and end-to-end, with a throwaway PostgreSQL for the tests that run
+/// on it), then the SDKs' own and the python3 worker's.
 fn test(args: &[String]) -> anyhow::Result<()> {
     prerequisites::ensure()?;
     let root = root();
-    run(Command::new(cargo()).current_dir(&root).args(["test", "--workspace"]).args(args))?;
+    let postgres = postgres::Postgres::start()?;
+    run(Command::new(cargo())
+        .current_dir(&root)
+        .args(["test", "--workspace"])
+        .args(args)
+        .env("QINLING_TEST_POSTGRES", &postgres.url))?;
+    drop(postgres);
     run(Command::new(cargo()).current_dir(root.join("sdk").join("rust")).arg("test"))?;
     let python = root.join("target").join("python").join("bin").join("python");
     run(Command::new(&python)
@@ -74,6 +82,11 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
         .args(args)
         .env("QINLING_GUESTS", guest_dir)
         .env("QINLING_BIN", root.join("target").join("release").join("qinling")))
+}
+
+/// Whether this process runs as root (then `apt-get` needs no sudo, and PostgreSQL must run as `postgres`).
+pub(crate) fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 /// The workspace root (xtask/ sits in it).

@@ -1,6 +1,7 @@
 //! Installing what a fresh machine lacks: the wasm32-wasip2 Rust target (every Rust guest builds for it);
 //! clang with wasi-libc from Debian (the C example); Podman with runc and debootstrap from Debian (the
 //! container tests run real containers of the python3 runtime image, which is built from Debian packages);
+//! PostgreSQL from Debian (the store and replica tests run on it as well as on SQLite);
 //! `s3s-fs` from crates.io into `target/tools` (an S3 server over a directory that checks SigV4
 //! signatures: the S3 package-store tests use it); and a Python virtualenv (`target/python`) with OpenStack
 //! Qinling's own clients (the compatibility tests drive them unmodified) and the Python SDK (which builds
@@ -28,6 +29,7 @@ pub(crate) fn ensure() -> anyhow::Result<()> {
     ensure_wasm_target()?;
     ensure_c_toolchain()?;
     ensure_container_tools()?;
+    ensure_postgres()?;
     ensure_s3_server()?;
     ensure_python_tools(&crate::root().join("target").join("python"))
 }
@@ -70,6 +72,17 @@ fn ensure_container_tools() -> anyhow::Result<()> {
     )
 }
 
+fn ensure_postgres() -> anyhow::Result<()> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .is_ok_and(|mut versions| versions.any(|v| v.is_ok_and(|v| v.path().join("bin/initdb").exists())));
+    if installed {
+        return Ok(());
+    }
+    println!("==> installing postgresql from Debian (the tests run on PostgreSQL as well as SQLite)");
+    crate::run(apt_get().args(["update", "-qq"]))?;
+    crate::run(apt_get().args(["install", "-y", "-qq", "postgresql"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 fn ensure_s3_server() -> anyhow::Result<()> {
     let tools = crate::root().join("target").join("tools");
     let (name, version) = S3_SERVER;
@@ -88,9 +101,7 @@ fn ensure_s3_server() -> anyhow::Result<()> {
 
 /// `apt-get`, through sudo unless this already runs as root.
 fn apt_get() -> Command {
-    let root =
-        Command::new("id").arg("-u").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
-    if root {
+    if crate::running_as_root() {
         return Command::new("apt-get");
     }
     let mut command = Command::new("sudo");

@@ -1,9 +1,9 @@
 //! Aliases: names for a function at a version, unique per project.
 
 use qinling_core::{Alias, Page, ProjectId};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use crate::rows::{self, get};
+use crate::rows::{self, get, stamp};
 use crate::{Store, StoreError, Users};
 
 const TABLE: &str = "function_aliases";
@@ -32,8 +32,8 @@ impl Store {
         .bind(alias.function_id.to_string())
         .bind(alias.function_version)
         .bind(&alias.description)
-        .bind(alias.created_at)
-        .bind(alias.updated_at)
+        .bind(stamp(alias.created_at))
+        .bind(stamp(alias.updated_at))
         .execute(&self.db)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -72,7 +72,7 @@ impl Store {
         .bind(alias.function_id.to_string())
         .bind(alias.function_version)
         .bind(&alias.description)
-        .bind(alias.updated_at)
+        .bind(stamp(alias.updated_at))
         .bind(alias.project_id.as_str())
         .bind(&alias.name)
         .execute(&self.db)
@@ -82,7 +82,7 @@ impl Store {
 
     /// Deletes an alias unless a job or webhook targets it. `Ok(Err(users))`: refused.
     pub async fn delete_alias(&self, project: &ProjectId, name: &str) -> Result<Result<bool, Users>, StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(project.as_str()).bind(name);
         let users = Users {
             jobs: count(
@@ -108,7 +108,7 @@ impl Store {
     }
 }
 
-fn alias_from_row(row: &SqliteRow) -> Result<Alias, StoreError> {
+fn alias_from_row(row: &AnyRow) -> Result<Alias, StoreError> {
     Ok(Alias {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
@@ -116,8 +116,8 @@ fn alias_from_row(row: &SqliteRow) -> Result<Alias, StoreError> {
         function_id: rows::id(row, TABLE, "function_id")?,
         function_version: get(row, TABLE, "function_version")?,
         description: get(row, TABLE, "description")?,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
@@ -127,35 +127,36 @@ mod tests {
     use qinling_core::AliasId;
 
     use super::*;
-    use crate::testing::{function, store};
+    use crate::testing::{function, stores};
 
     #[tokio::test]
     async fn alias_names_are_unique_per_project_and_round_trip() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let now = Utc::now();
-        let mut alias = Alias {
-            id: AliasId::new(),
-            project_id: function.project_id.clone(),
-            name: "prod".into(),
-            function_id: function.id,
-            function_version: 0,
-            description: String::new(),
-            created_at: now,
-            updated_at: now,
-        };
-        assert!(store.insert_alias(&alias).await.unwrap());
-        assert!(!store.insert_alias(&Alias { id: AliasId::new(), ..alias.clone() }).await.unwrap());
-        alias.description = "production".into();
-        assert!(store.update_alias(&alias).await.unwrap());
-        let project = &function.project_id;
-        assert_eq!(store.get_alias(project, "prod").await.unwrap(), Some(alias.clone()));
-        assert_eq!(store.list_aliases(project, &Page::all()).await.unwrap(), vec![alias.clone()]);
-        assert_eq!(
-            store.delete_function(project, function.id).await.unwrap(),
-            Err(Users { aliases: 1, ..Default::default() })
-        );
-        assert_eq!(store.delete_alias(project, "prod").await.unwrap(), Ok(true));
-        assert_eq!(store.delete_alias(project, "prod").await.unwrap(), Ok(false));
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let now = Utc::now();
+            let mut alias = Alias {
+                id: AliasId::new(),
+                project_id: function.project_id.clone(),
+                name: "prod".into(),
+                function_id: function.id,
+                function_version: 0,
+                description: String::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            assert!(store.insert_alias(&alias).await.unwrap());
+            assert!(!store.insert_alias(&Alias { id: AliasId::new(), ..alias.clone() }).await.unwrap());
+            alias.description = "production".into();
+            assert!(store.update_alias(&alias).await.unwrap());
+            let project = &function.project_id;
+            assert_eq!(store.get_alias(project, "prod").await.unwrap(), Some(alias.clone()));
+            assert_eq!(store.list_aliases(project, &Page::all()).await.unwrap(), vec![alias.clone()]);
+            assert_eq!(
+                store.delete_function(project, function.id).await.unwrap(),
+                Err(Users { aliases: 1, ..Default::default() })
+            );
+            assert_eq!(store.delete_alias(project, "prod").await.unwrap(), Ok(true));
+            assert_eq!(store.delete_alias(project, "prod").await.unwrap(), Ok(false));
+        }
     }
 }

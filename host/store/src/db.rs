@@ -1,29 +1,83 @@
-//! Opening the database: SQLite in WAL mode with full synchronous commits (an acknowledged write survives
-//! a crash and a power cut), foreign keys on, and the embedded migrations applied.
+//! Opening the database, SQLite or PostgreSQL by the URL's scheme, behind one sqlx `Any` pool so that
+//! every query is written once with `$n` placeholders. SQLite runs in WAL mode with full synchronous
+//! commits (an acknowledged write survives a crash and a power cut) and foreign keys on; each database
+//! applies its own embedded migrations (the same schema in each dialect).
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
 
 use crate::StoreError;
 
-/// How long a writer waits for another writer's lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Readers run in parallel under WAL; writers queue on SQLite's lock.
-const MAX_CONNECTIONS: u32 = 8;
+const SQLITE_CONNECTIONS: u32 = 8;
+/// PostgreSQL connections per server process (several processes share one database).
+const POSTGRES_CONNECTIONS: u32 = 16;
+/// How long to wait for a connection from the pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Set on every SQLite connection: WAL, durable commits, foreign keys, and how long a writer waits for
+/// another writer's lock (10 s) before giving up.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-pub(crate) async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
-    MIGRATIONS.run(&pool).await?;
-    Ok(pool)
+/// Which database a store runs on, for the few statements that differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// How a transaction that writes begins: SQLite takes its write lock at once (so two writers never
+    /// deadlock upgrading read locks); PostgreSQL locks rows as it goes.
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+}
+
+pub(crate) async fn connect(url: &str) -> Result<(AnyPool, Backend), StoreError> {
+    install_default_drivers();
+    let (backend, url) = if url.starts_with("sqlite:") {
+        (Backend::Sqlite, with_create_mode(url))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (Backend::Postgres, url.to_owned())
+    } else {
+        return Err(StoreError::Config(format!(
+            "database URL {url:?}: use sqlite://path or postgres://user@host/database"
+        )));
+    };
+    let options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    let pool = match backend {
+        Backend::Sqlite => {
+            options
+                .max_connections(SQLITE_CONNECTIONS)
+                .after_connect(|connection, _| {
+                    Box::pin(async move { connection.execute(SQLITE_PRAGMAS).await.map(drop) })
+                })
+                .connect(&url)
+                .await?
+        }
+        Backend::Postgres => options.max_connections(POSTGRES_CONNECTIONS).connect(&url).await?,
+    };
+    match backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+        Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+    }
+    Ok((pool, backend))
+}
+
+/// A SQLite URL that creates the file if it is missing (unless it names a mode already).
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
 }

@@ -5,10 +5,12 @@ use std::time::Duration;
 use qinling_core::{
     Condition, Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId, Timestamp,
 };
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::Any;
+use sqlx::Arguments;
+use sqlx::any::{AnyArguments, AnyRow};
 
-use crate::rows::{self, get};
+use crate::db::Backend;
+use crate::rows::{self, get, stamp};
 use crate::{Store, StoreError};
 
 const TABLE: &str = "executions";
@@ -25,7 +27,7 @@ impl Store {
     /// Records a finished (sync) execution with its log and counts it against its function or version,
     /// in one transaction.
     pub async fn record_execution(&self, execution: &Execution, log: &str) -> Result<(), StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         insert(execution, log).execute(&mut *tx).await?;
         count_execution(&mut tx, execution).await?;
         tx.commit().await?;
@@ -49,21 +51,29 @@ impl Store {
 
     /// Claims the oldest queued execution for `worker`, atomically: no two claims get the same one.
     pub async fn claim_queued_execution(&self, worker: &str, now: Timestamp) -> Result<Option<Execution>, StoreError> {
-        let row = sqlx::query(concat!(
-            "UPDATE executions SET claimed_by = $1, claimed_at = $2 WHERE id = (SELECT id FROM executions \
-             WHERE status = 'running' AND claimed_by IS NULL ORDER BY created_at LIMIT 1) RETURNING ",
-            columns!()
-        ))
-        .bind(worker)
-        .bind(now)
-        .fetch_optional(&self.db)
-        .await?;
+        // The outer `claimed_by IS NULL` makes a claim that lost a race a no-op; on PostgreSQL, SKIP LOCKED
+        // lets concurrent claimers (other replicas) pass over a row being claimed instead of queueing on it.
+        let sql = match self.backend {
+            Backend::Sqlite => concat!(
+                "UPDATE executions SET claimed_by = $1, claimed_at = $2 WHERE id = (SELECT id FROM executions \
+                 WHERE status = 'running' AND claimed_by IS NULL ORDER BY created_at LIMIT 1) \
+                 AND claimed_by IS NULL RETURNING ",
+                columns!()
+            ),
+            Backend::Postgres => concat!(
+                "UPDATE executions SET claimed_by = $1, claimed_at = $2 WHERE id = (SELECT id FROM executions \
+                 WHERE status = 'running' AND claimed_by IS NULL ORDER BY created_at LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED) AND claimed_by IS NULL RETURNING ",
+                columns!()
+            ),
+        };
+        let row = sqlx::query(sql).bind(worker).bind(stamp(now)).fetch_optional(&self.db).await?;
         row.as_ref().map(execution_from_row).transpose()
     }
 
     /// Records the outcome of a claimed execution and counts it, in one transaction.
     pub async fn finish_execution(&self, execution: &Execution, log: &str) -> Result<(), StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         sqlx::query(
             "UPDATE executions SET status = $1, result_output = $2, result_duration = $3, logs = $4, updated_at = $5 \
              WHERE id = $6",
@@ -72,7 +82,7 @@ impl Store {
         .bind(execution.result.as_ref().map(|r| r.output.as_str()))
         .bind(execution.result.as_ref().map(|r| r.duration.as_secs_f64()))
         .bind(log)
-        .bind(execution.updated_at)
+        .bind(stamp(execution.updated_at))
         .bind(execution.id.to_string())
         .execute(&mut *tx)
         .await?;
@@ -94,8 +104,8 @@ impl Store {
              WHERE status = 'running' AND claimed_by IS NOT NULL AND claimed_at < $3",
         )
         .bind(reason)
-        .bind(now)
-        .bind(claimed_before)
+        .bind(stamp(now))
+        .bind(stamp(claimed_before))
         .execute(&self.db)
         .await?;
         Ok(done.rows_affected())
@@ -117,24 +127,25 @@ impl Store {
         filter: &ExecutionFilter,
         page: &Page<ExecutionId>,
     ) -> Result<Vec<Execution>, StoreError> {
-        let mut query =
-            QueryBuilder::<Sqlite>::new(concat!("SELECT ", columns!(), " FROM executions WHERE project_id = "));
-        query.push_bind(project.as_str().to_owned());
+        let mut query = Query::new(concat!("SELECT ", columns!(), " FROM executions WHERE project_id = "));
+        query.bind(project.as_str().to_owned());
         if let Some(condition) = &filter.function_id {
-            push_condition(&mut query, "function_id", condition.map(ToString::to_string));
+            query.condition("function_id", condition.map(ToString::to_string));
         }
         if let Some(condition) = &filter.status {
-            push_condition(&mut query, "status", condition.map(|status| status.as_str().to_owned()));
+            query.condition("status", condition.map(|status| status.as_str().to_owned()));
         }
         if let Some(condition) = &filter.description {
-            push_condition(&mut query, "description", condition.clone());
+            query.condition("description", condition.clone());
         }
         if let Some(marker) = page.marker {
             query.push(" AND (created_at, id) < (SELECT created_at, id FROM executions WHERE id = ");
-            query.push_bind(marker.to_string()).push(")");
+            query.bind(marker.to_string());
+            query.push(")");
         }
-        query.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(page.fetch_limit());
-        let rows = query.build().fetch_all(&self.db).await?;
+        query.push(" ORDER BY created_at DESC, id DESC LIMIT ");
+        query.bind(page.fetch_limit());
+        let rows = sqlx::query_with(sqlx::AssertSqlSafe(query.sql), query.arguments).fetch_all(&self.db).await?;
         rows.iter().map(execution_from_row).collect()
     }
 
@@ -159,7 +170,7 @@ impl Store {
     }
 }
 
-pub(crate) fn insert<'q>(execution: &'q Execution, log: &'q str) -> sqlx::query::Query<'q, Sqlite, SqliteArguments> {
+pub(crate) fn insert<'q>(execution: &'q Execution, log: &'q str) -> sqlx::query::Query<'q, Any, AnyArguments> {
     sqlx::query(
         "INSERT INTO executions (id, project_id, function_id, function_version, function_alias, description, \
          input, status, sync, result_output, result_duration, logs, created_at, updated_at) \
@@ -173,38 +184,68 @@ pub(crate) fn insert<'q>(execution: &'q Execution, log: &'q str) -> sqlx::query:
     .bind(execution.description.as_str())
     .bind(execution.input.as_str())
     .bind(execution.status.as_str())
-    .bind(execution.sync)
+    .bind(i64::from(execution.sync))
     .bind(execution.result.as_ref().map(|r| r.output.as_str()))
     .bind(execution.result.as_ref().map(|r| r.duration.as_secs_f64()))
     .bind(log)
-    .bind(execution.created_at)
-    .bind(execution.updated_at)
+    .bind(stamp(execution.created_at))
+    .bind(stamp(execution.updated_at))
 }
 
-/// Appends ` AND <column> <condition>` with bound values.
-fn push_condition(query: &mut QueryBuilder<Sqlite>, column: &str, condition: Condition<String>) {
-    let (operator, values) = match condition {
-        Condition::Eq(value) => (" = ", vec![value]),
-        Condition::Neq(value) => (" != ", vec![value]),
-        // An empty list matches nothing (IN) or everything (NOT IN).
-        Condition::In(values) if values.is_empty() => {
-            query.push(" AND 0");
-            return;
-        }
-        Condition::NotIn(values) if values.is_empty() => return,
-        Condition::In(values) => (" IN ", values),
-        Condition::NotIn(values) => (" NOT IN ", values),
-    };
-    query.push(format!(" AND {column}{operator}("));
-    let mut list = query.separated(", ");
-    for value in values {
-        list.push_bind(value);
+/// A query built from pieces, its values bound to `$1`, `$2`... in order (as every database here reads
+/// them; sqlx's `QueryBuilder` over `Any` would write `?`).
+struct Query {
+    sql: String,
+    arguments: AnyArguments,
+    bound: usize,
+}
+
+impl Query {
+    fn new(sql: &str) -> Self {
+        Self { sql: sql.to_owned(), arguments: AnyArguments::default(), bound: 0 }
     }
-    query.push(")");
+
+    fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// Appends the next placeholder and binds `value` to it.
+    fn bind<T>(&mut self, value: T)
+    where
+        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send,
+    {
+        self.bound += 1;
+        self.sql.push_str(&format!("${}", self.bound));
+        self.arguments.add(value).expect("text and integers always encode");
+    }
+
+    /// Appends ` AND <column> <condition>` with bound values.
+    fn condition(&mut self, column: &str, condition: Condition<String>) {
+        let (operator, values) = match condition {
+            Condition::Eq(value) => (" = ", vec![value]),
+            Condition::Neq(value) => (" != ", vec![value]),
+            // An empty list matches nothing (IN) or everything (NOT IN).
+            Condition::In(values) if values.is_empty() => {
+                self.push(" AND 1 = 0");
+                return;
+            }
+            Condition::NotIn(values) if values.is_empty() => return,
+            Condition::In(values) => (" IN ", values),
+            Condition::NotIn(values) => (" NOT IN ", values),
+        };
+        self.push(&format!(" AND {column}{operator}("));
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")");
+    }
 }
 
 /// Counts an execution against what ran: the version it named, or the function's latest code.
-async fn count_execution(tx: &mut sqlx::Transaction<'_, Sqlite>, execution: &Execution) -> Result<(), StoreError> {
+async fn count_execution(tx: &mut sqlx::Transaction<'_, Any>, execution: &Execution) -> Result<(), StoreError> {
     let function_id = execution.function_id.to_string();
     if execution.function_version > 0 {
         sqlx::query("UPDATE function_versions SET count = count + 1 WHERE function_id = $1 AND version_number = $2")
@@ -221,7 +262,7 @@ async fn count_execution(tx: &mut sqlx::Transaction<'_, Sqlite>, execution: &Exe
     Ok(())
 }
 
-fn execution_from_row(row: &SqliteRow) -> Result<Execution, StoreError> {
+fn execution_from_row(row: &AnyRow) -> Result<Execution, StoreError> {
     let output: Option<String> = get(row, TABLE, "result_output")?;
     let duration: Option<f64> = get(row, TABLE, "result_duration")?;
     let result = match (output, duration) {
@@ -241,10 +282,10 @@ fn execution_from_row(row: &SqliteRow) -> Result<Execution, StoreError> {
         description: get(row, TABLE, "description")?,
         input: get(row, TABLE, "input")?,
         status: rows::parse(row, TABLE, "status", ExecutionStatus::parse)?,
-        sync: get(row, TABLE, "sync")?,
+        sync: rows::flag(row, TABLE, "sync")?,
         result,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
@@ -254,7 +295,7 @@ mod tests {
     use qinling_core::Function;
 
     use super::*;
-    use crate::testing::{function, store};
+    use crate::testing::{function, stores};
 
     fn execution(function: &Function, status: ExecutionStatus) -> Execution {
         let now = Utc::now();
@@ -278,85 +319,122 @@ mod tests {
 
     #[tokio::test]
     async fn a_recorded_execution_reads_back_with_its_log_and_counts() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let execution = execution(&function, ExecutionStatus::Success);
-        store.record_execution(&execution, "hello\n").await.unwrap();
-        let project = &function.project_id;
-        assert_eq!(store.get_execution(project, execution.id).await.unwrap(), Some(execution.clone()));
-        assert_eq!(store.execution_log(project, execution.id).await.unwrap().as_deref(), Some("hello\n"));
-        assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 1);
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let execution = execution(&function, ExecutionStatus::Success);
+            store.record_execution(&execution, "hello\n").await.unwrap();
+            let project = &function.project_id;
+            assert_eq!(store.get_execution(project, execution.id).await.unwrap(), Some(execution.clone()));
+            assert_eq!(store.execution_log(project, execution.id).await.unwrap().as_deref(), Some("hello\n"));
+            assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 1);
+        }
     }
 
     #[tokio::test]
     async fn listings_filter_and_page_newest_first() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let ok = execution(&function, ExecutionStatus::Success);
-        let mut failed = execution(&function, ExecutionStatus::Failed);
-        failed.created_at = ok.created_at + chrono::Duration::milliseconds(1);
-        store.record_execution(&ok, "").await.unwrap();
-        store.record_execution(&failed, "").await.unwrap();
-        let project = &function.project_id;
-        let all = store.list_executions(project, &ExecutionFilter::default(), &Page::all()).await.unwrap();
-        assert_eq!(all, vec![failed.clone(), ok.clone()]);
-        let first = Page { limit: Some(1), marker: None };
-        let listed = store.list_executions(project, &ExecutionFilter::default(), &first).await.unwrap();
-        assert_eq!(listed, vec![failed.clone(), ok.clone()], "one more than the limit tells a next page exists");
-        let second = Page { limit: Some(1), marker: Some(failed.id) };
-        assert_eq!(
-            store.list_executions(project, &ExecutionFilter::default(), &second).await.unwrap(),
-            vec![ok.clone()]
-        );
-        let only_failed =
-            ExecutionFilter { status: Some(Condition::Eq(ExecutionStatus::Failed)), ..Default::default() };
-        assert_eq!(store.list_executions(project, &only_failed, &Page::all()).await.unwrap(), vec![failed.clone()]);
-        let not_failed =
-            ExecutionFilter { status: Some(Condition::Neq(ExecutionStatus::Failed)), ..Default::default() };
-        assert_eq!(store.list_executions(project, &not_failed, &Page::all()).await.unwrap(), vec![ok.clone()]);
-        let either = Condition::In(vec![ExecutionStatus::Failed, ExecutionStatus::Success]);
-        let either = ExecutionFilter { status: Some(either), ..Default::default() };
-        assert_eq!(store.list_executions(project, &either, &Page::all()).await.unwrap().len(), 2);
-        let in_nothing = ExecutionFilter { status: Some(Condition::In(vec![])), ..Default::default() };
-        assert!(store.list_executions(project, &in_nothing, &Page::all()).await.unwrap().is_empty());
-        let not_in_nothing = ExecutionFilter { status: Some(Condition::NotIn(vec![])), ..Default::default() };
-        assert_eq!(store.list_executions(project, &not_in_nothing, &Page::all()).await.unwrap().len(), 2);
-        let other_function =
-            ExecutionFilter { function_id: Some(Condition::Eq(qinling_core::FunctionId::new())), ..Default::default() };
-        assert!(store.list_executions(project, &other_function, &Page::all()).await.unwrap().is_empty());
-        assert!(store.delete_execution(project, ok.id).await.unwrap());
-        assert!(!store.delete_execution(project, ok.id).await.unwrap());
-        assert_eq!(store.execution_log(project, ok.id).await.unwrap(), None);
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let ok = execution(&function, ExecutionStatus::Success);
+            let mut failed = execution(&function, ExecutionStatus::Failed);
+            failed.created_at = ok.created_at + chrono::Duration::milliseconds(1);
+            store.record_execution(&ok, "").await.unwrap();
+            store.record_execution(&failed, "").await.unwrap();
+            let project = &function.project_id;
+            let all = store.list_executions(project, &ExecutionFilter::default(), &Page::all()).await.unwrap();
+            assert_eq!(all, vec![failed.clone(), ok.clone()]);
+            let first = Page { limit: Some(1), marker: None };
+            let listed = store.list_executions(project, &ExecutionFilter::default(), &first).await.unwrap();
+            assert_eq!(listed, vec![failed.clone(), ok.clone()], "one more than the limit tells a next page exists");
+            let second = Page { limit: Some(1), marker: Some(failed.id) };
+            assert_eq!(
+                store.list_executions(project, &ExecutionFilter::default(), &second).await.unwrap(),
+                vec![ok.clone()]
+            );
+            let only_failed =
+                ExecutionFilter { status: Some(Condition::Eq(ExecutionStatus::Failed)), ..Default::default() };
+            assert_eq!(store.list_executions(project, &only_failed, &Page::all()).await.unwrap(), vec![failed.clone()]);
+            let not_failed =
+                ExecutionFilter { status: Some(Condition::Neq(ExecutionStatus::Failed)), ..Default::default() };
+            assert_eq!(store.list_executions(project, &not_failed, &Page::all()).await.unwrap(), vec![ok.clone()]);
+            let either = Condition::In(vec![ExecutionStatus::Failed, ExecutionStatus::Success]);
+            let either = ExecutionFilter { status: Some(either), ..Default::default() };
+            assert_eq!(store.list_executions(project, &either, &Page::all()).await.unwrap().len(), 2);
+            let in_nothing = ExecutionFilter { status: Some(Condition::In(vec![])), ..Default::default() };
+            assert!(store.list_executions(project, &in_nothing, &Page::all()).await.unwrap().is_empty());
+            let not_in_nothing = ExecutionFilter { status: Some(Condition::NotIn(vec![])), ..Default::default() };
+            assert_eq!(store.list_executions(project, &not_in_nothing, &Page::all()).await.unwrap().len(), 2);
+            let other_function = ExecutionFilter {
+                function_id: Some(Condition::Eq(qinling_core::FunctionId::new())),
+                ..Default::default()
+            };
+            assert!(store.list_executions(project, &other_function, &Page::all()).await.unwrap().is_empty());
+            assert!(store.delete_execution(project, ok.id).await.unwrap());
+            assert!(!store.delete_execution(project, ok.id).await.unwrap());
+            assert_eq!(store.execution_log(project, ok.id).await.unwrap(), None);
+        }
     }
 
     #[tokio::test]
     async fn queued_executions_are_claimed_once_oldest_first() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let first = execution(&function, ExecutionStatus::Running);
-        let mut second = execution(&function, ExecutionStatus::Running);
-        second.created_at = first.created_at + chrono::Duration::milliseconds(1);
-        store.enqueue_execution(&second).await.unwrap();
-        store.enqueue_execution(&first).await.unwrap();
-        assert_eq!(store.queued_executions().await.unwrap(), 2);
-        let now = Utc::now();
-        assert_eq!(store.claim_queued_execution("a", now).await.unwrap().map(|e| e.id), Some(first.id));
-        assert_eq!(store.claim_queued_execution("b", now).await.unwrap().map(|e| e.id), Some(second.id));
-        assert_eq!(store.claim_queued_execution("a", now).await.unwrap(), None);
-        assert_eq!(store.queued_executions().await.unwrap(), 0);
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let first = execution(&function, ExecutionStatus::Running);
+            let mut second = execution(&function, ExecutionStatus::Running);
+            second.created_at = first.created_at + chrono::Duration::milliseconds(1);
+            store.enqueue_execution(&second).await.unwrap();
+            store.enqueue_execution(&first).await.unwrap();
+            assert_eq!(store.queued_executions().await.unwrap(), 2);
+            let now = Utc::now();
+            assert_eq!(store.claim_queued_execution("a", now).await.unwrap().map(|e| e.id), Some(first.id));
+            assert_eq!(store.claim_queued_execution("b", now).await.unwrap().map(|e| e.id), Some(second.id));
+            assert_eq!(store.claim_queued_execution("a", now).await.unwrap(), None);
+            assert_eq!(store.queued_executions().await.unwrap(), 0);
 
-        let mut done = first.clone();
-        done.status = ExecutionStatus::Success;
-        done.result = Some(ExecutionResult { output: "1".into(), duration: Duration::from_millis(2) });
-        store.finish_execution(&done, "log").await.unwrap();
-        let project = &function.project_id;
-        assert_eq!(store.get_execution(project, first.id).await.unwrap().unwrap().status, ExecutionStatus::Success);
-        assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 1);
+            let mut done = first.clone();
+            done.status = ExecutionStatus::Success;
+            done.result = Some(ExecutionResult { output: "1".into(), duration: Duration::from_millis(2) });
+            store.finish_execution(&done, "log").await.unwrap();
+            let project = &function.project_id;
+            assert_eq!(store.get_execution(project, first.id).await.unwrap().unwrap().status, ExecutionStatus::Success);
+            assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 1);
 
-        let abandoned = store.fail_abandoned_executions(Utc::now(), "the server stopped", Utc::now()).await.unwrap();
-        assert_eq!(abandoned, 1, "only the claimed, unfinished one");
-        let second = store.get_execution(project, second.id).await.unwrap().unwrap();
-        assert_eq!(second.status, ExecutionStatus::Error);
-        assert_eq!(second.result.unwrap().output, "the server stopped");
+            let abandoned =
+                store.fail_abandoned_executions(Utc::now(), "the server stopped", Utc::now()).await.unwrap();
+            assert_eq!(abandoned, 1, "only the claimed, unfinished one");
+            let second = store.get_execution(project, second.id).await.unwrap().unwrap();
+            assert_eq!(second.status, ExecutionStatus::Error);
+            assert_eq!(second.result.unwrap().output, "the server stopped");
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_claimers_never_take_the_same_execution() {
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let queued: Vec<Execution> = (0..200).map(|_| execution(&function, ExecutionStatus::Running)).collect();
+            for execution in &queued {
+                store.enqueue_execution(execution).await.unwrap();
+            }
+            let claimers = (0..8).map(|worker| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut claimed = Vec::new();
+                    while let Some(execution) =
+                        store.claim_queued_execution(&format!("worker-{worker}"), Utc::now()).await.unwrap()
+                    {
+                        claimed.push(execution.id);
+                    }
+                    claimed
+                })
+            });
+            let mut claimed = Vec::new();
+            for claimer in claimers.collect::<Vec<_>>() {
+                claimed.extend(claimer.await.unwrap());
+            }
+            claimed.sort();
+            let mut expected: Vec<ExecutionId> = queued.iter().map(|e| e.id).collect();
+            expected.sort();
+            assert_eq!(claimed, expected, "each queued execution claimed exactly once");
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! Function records, and the questions asked before deleting one or its package.
 
 use qinling_core::{Function, FunctionId, PackageDigest, Page, ProjectId};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use crate::rows::{self, CodeColumns, get};
+use crate::rows::{self, CodeColumns, get, stamp};
 use crate::{Store, StoreError, Users};
 
 const TABLE: &str = "functions";
@@ -46,8 +46,8 @@ impl Store {
         .bind(i64::from(function.limits.cpu))
         .bind(function.count)
         .bind(function.latest_version)
-        .bind(function.created_at)
-        .bind(function.updated_at)
+        .bind(stamp(function.created_at))
+        .bind(stamp(function.updated_at))
         .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .execute(&self.db)
         .await?;
@@ -114,7 +114,7 @@ impl Store {
         .bind(function.limits.timeout.as_secs() as i64)
         .bind(function.limits.memory_size as i64)
         .bind(i64::from(function.limits.cpu))
-        .bind(function.updated_at)
+        .bind(stamp(function.updated_at))
         .bind(rows::allowed_hosts_column(&function.allowed_hosts))
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
@@ -130,7 +130,7 @@ impl Store {
         project: &ProjectId,
         id: FunctionId,
     ) -> Result<Result<bool, Users>, StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         let id = id.to_string();
         let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(id.clone());
         let users = Users {
@@ -154,20 +154,21 @@ impl Store {
 
     /// Whether any function or function version (of any project) still refers to a package.
     pub async fn package_in_use(&self, digest: &PackageDigest) -> Result<bool, StoreError> {
-        let in_use: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM functions WHERE package_digest = $1) \
-             OR EXISTS (SELECT 1 FROM function_versions WHERE package_digest = $1)",
+        // CASE gives an integer on every database (EXISTS is an integer in SQLite, a boolean elsewhere).
+        let in_use: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM functions WHERE package_digest = $1) \
+             OR EXISTS (SELECT 1 FROM function_versions WHERE package_digest = $1) THEN 1 ELSE 0 END",
         )
         .bind(digest.as_str())
         .fetch_one(&self.db)
         .await?;
-        Ok(in_use)
+        Ok(in_use == 1)
     }
 }
 
 /// [`Store::get_function`] on a given connection (inside a transaction).
 pub(crate) async fn function_in(
-    connection: &mut sqlx::SqliteConnection,
+    connection: &mut sqlx::AnyConnection,
     project: &ProjectId,
     id: FunctionId,
 ) -> Result<Option<Function>, StoreError> {
@@ -179,7 +180,7 @@ pub(crate) async fn function_in(
     row.as_ref().map(function_from_row).transpose()
 }
 
-fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
+fn function_from_row(row: &AnyRow) -> Result<Function, StoreError> {
     Ok(Function {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
@@ -192,8 +193,8 @@ fn function_from_row(row: &SqliteRow) -> Result<Function, StoreError> {
         allowed_hosts: rows::allowed_hosts(row, TABLE)?,
         count: get(row, TABLE, "count")?,
         latest_version: get(row, TABLE, "latest_version")?,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
@@ -204,45 +205,48 @@ pub(crate) mod tests {
     use qinling_core::CodeSource;
 
     use super::*;
-    use crate::testing::{digest, function, package, store};
+    use crate::testing::{digest, function, package, stores};
 
     #[tokio::test]
     async fn functions_round_trip_and_update() {
-        let (store, _dir) = store().await;
-        let mut function = function(&store).await;
-        let project = function.project_id.clone();
-        assert_eq!(store.get_function(&project, function.id).await.unwrap(), Some(function.clone()));
-        function.limits.timeout = Duration::from_secs(60);
-        function.code = package(b"new package");
-        assert!(store.update_function(&function).await.unwrap());
-        assert_eq!(store.list_functions(&project, &Page::all()).await.unwrap(), vec![function.clone()]);
-        function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
-        function.runtime_id = None;
-        assert!(store.update_function(&function).await.unwrap());
-        let stored = store.get_function(&project, function.id).await.unwrap().unwrap();
-        assert_eq!(stored.code, function.code);
-        assert!(store.list_functions(&ProjectId::new("other"), &Page::all()).await.unwrap().is_empty());
+        for (store, _dir) in stores().await {
+            let mut function = function(&store).await;
+            let project = function.project_id.clone();
+            assert_eq!(store.get_function(&project, function.id).await.unwrap(), Some(function.clone()));
+            function.limits.timeout = Duration::from_secs(60);
+            function.code = package(b"new package");
+            assert!(store.update_function(&function).await.unwrap());
+            assert_eq!(store.list_functions(&project, &Page::all()).await.unwrap(), vec![function.clone()]);
+            function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
+            function.runtime_id = None;
+            assert!(store.update_function(&function).await.unwrap());
+            let stored = store.get_function(&project, function.id).await.unwrap().unwrap();
+            assert_eq!(stored.code, function.code);
+            assert!(store.list_functions(&ProjectId::new("other"), &Page::all()).await.unwrap().is_empty());
+        }
     }
 
     #[tokio::test]
     async fn a_runtime_in_use_cannot_be_deleted() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let project = function.project_id.clone();
-        let runtime = function.runtime_id.unwrap();
-        assert_eq!(store.delete_runtime(&project, runtime).await.unwrap(), Err(1));
-        assert_eq!(store.delete_function(&project, function.id).await.unwrap(), Ok(true));
-        assert_eq!(store.delete_runtime(&project, runtime).await.unwrap(), Ok(true));
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let project = function.project_id.clone();
+            let runtime = function.runtime_id.unwrap();
+            assert_eq!(store.delete_runtime(&project, runtime).await.unwrap(), Err(1));
+            assert_eq!(store.delete_function(&project, function.id).await.unwrap(), Ok(true));
+            assert_eq!(store.delete_runtime(&project, runtime).await.unwrap(), Ok(true));
+        }
     }
 
     #[tokio::test]
     async fn package_use_follows_the_functions_that_hold_it() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let project = function.project_id.clone();
-        assert!(store.package_in_use(&digest(&function)).await.unwrap());
-        assert!(!store.package_in_use(&PackageDigest::of(b"other")).await.unwrap());
-        store.delete_function(&project, function.id).await.unwrap().unwrap();
-        assert!(!store.package_in_use(&digest(&function)).await.unwrap());
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let project = function.project_id.clone();
+            assert!(store.package_in_use(&digest(&function)).await.unwrap());
+            assert!(!store.package_in_use(&PackageDigest::of(b"other")).await.unwrap());
+            store.delete_function(&project, function.id).await.unwrap().unwrap();
+            assert!(!store.package_in_use(&digest(&function)).await.unwrap());
+        }
     }
 }

@@ -3,9 +3,9 @@
 //! restarts and server processes.
 
 use qinling_core::{Execution, Job, JobId, JobStatus, Page, ProjectId, Timestamp};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use crate::rows::{self, get};
+use crate::rows::{self, get, stamp};
 use crate::{Store, StoreError};
 
 const TABLE: &str = "jobs";
@@ -38,11 +38,11 @@ impl Store {
         .bind(&job.function_input)
         .bind(&job.pattern)
         .bind(job.status.as_str())
-        .bind(job.first_execution_time)
-        .bind(job.next_execution_time)
+        .bind(job.first_execution_time.map(stamp))
+        .bind(stamp(job.next_execution_time))
         .bind(job.count)
-        .bind(job.created_at)
-        .bind(job.updated_at)
+        .bind(stamp(job.created_at))
+        .bind(stamp(job.updated_at))
         .execute(&self.db)
         .await?;
         Ok(())
@@ -81,9 +81,9 @@ impl Store {
         .bind(&job.function_input)
         .bind(&job.pattern)
         .bind(job.status.as_str())
-        .bind(job.next_execution_time)
+        .bind(stamp(job.next_execution_time))
         .bind(job.count)
-        .bind(job.updated_at)
+        .bind(stamp(job.updated_at))
         .bind(job.id.to_string())
         .bind(job.project_id.as_str())
         .execute(&self.db)
@@ -105,7 +105,7 @@ impl Store {
         let rows = sqlx::query(select!(
             "WHERE status = 'running' AND next_execution_time <= $1 ORDER BY next_execution_time LIMIT $2"
         ))
-        .bind(now)
+        .bind(stamp(now))
         .bind(limit)
         .fetch_all(&self.db)
         .await?;
@@ -114,27 +114,27 @@ impl Store {
 
     /// When the earliest running job is due, if any.
     pub async fn next_job_time(&self) -> Result<Option<Timestamp>, StoreError> {
-        let time = sqlx::query_scalar("SELECT MIN(next_execution_time) FROM jobs WHERE status = 'running'")
+        let row = sqlx::query("SELECT MIN(next_execution_time) AS next FROM jobs WHERE status = 'running'")
             .fetch_one(&self.db)
             .await?;
-        Ok(time)
+        rows::optional_time(&row, TABLE, "next")
     }
 
     /// Fires a due job: moves it from `due` to `advanced` (next time, count, status) and queues
     /// `execution` (if any), in one transaction, only if the job is still as `due` describes it. `false`:
     /// someone else fired it (or it was changed) first, and nothing was written.
     pub async fn fire_job(&self, due: &Job, advanced: &Job, execution: Option<&Execution>) -> Result<bool, StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         let done = sqlx::query(
             "UPDATE jobs SET next_execution_time = $1, count = $2, status = $3, updated_at = $4 \
              WHERE id = $5 AND status = 'running' AND next_execution_time = $6",
         )
-        .bind(advanced.next_execution_time)
+        .bind(stamp(advanced.next_execution_time))
         .bind(advanced.count)
         .bind(advanced.status.as_str())
-        .bind(advanced.updated_at)
+        .bind(stamp(advanced.updated_at))
         .bind(due.id.to_string())
-        .bind(due.next_execution_time)
+        .bind(stamp(due.next_execution_time))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -148,7 +148,7 @@ impl Store {
     }
 }
 
-fn job_from_row(row: &SqliteRow) -> Result<Job, StoreError> {
+fn job_from_row(row: &AnyRow) -> Result<Job, StoreError> {
     Ok(Job {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
@@ -157,11 +157,11 @@ fn job_from_row(row: &SqliteRow) -> Result<Job, StoreError> {
         function_input: get(row, TABLE, "function_input")?,
         pattern: get(row, TABLE, "pattern")?,
         status: rows::parse(row, TABLE, "status", JobStatus::parse)?,
-        first_execution_time: get(row, TABLE, "first_execution_time")?,
-        next_execution_time: get(row, TABLE, "next_execution_time")?,
+        first_execution_time: rows::optional_time(row, TABLE, "first_execution_time")?,
+        next_execution_time: rows::time(row, TABLE, "next_execution_time")?,
         count: get(row, TABLE, "count")?,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
@@ -171,52 +171,53 @@ mod tests {
     use qinling_core::{ExecutionId, ExecutionStatus, Target};
 
     use super::*;
-    use crate::testing::{function, store};
+    use crate::testing::{function, stores};
 
     #[tokio::test]
     async fn a_due_job_fires_once() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let now = Utc::now();
-        let due = Job {
-            id: JobId::new(),
-            project_id: function.project_id.clone(),
-            name: "every minute".into(),
-            target: Target::Function { id: function.id, version: 0 },
-            function_input: Some(r#"{"a": 1}"#.into()),
-            pattern: Some("* * * * *".into()),
-            status: JobStatus::Running,
-            first_execution_time: None,
-            next_execution_time: now - Duration::seconds(1),
-            count: Some(2),
-            created_at: now,
-            updated_at: now,
-        };
-        store.insert_job(&due).await.unwrap();
-        assert_eq!(store.get_job(&due.project_id, due.id).await.unwrap(), Some(due.clone()));
-        assert_eq!(store.due_jobs(now, 10).await.unwrap(), vec![due.clone()]);
-        assert_eq!(store.next_job_time().await.unwrap(), Some(due.next_execution_time));
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let now = Utc::now();
+            let due = Job {
+                id: JobId::new(),
+                project_id: function.project_id.clone(),
+                name: "every minute".into(),
+                target: Target::Function { id: function.id, version: 0 },
+                function_input: Some(r#"{"a": 1}"#.into()),
+                pattern: Some("* * * * *".into()),
+                status: JobStatus::Running,
+                first_execution_time: None,
+                next_execution_time: now - Duration::seconds(1),
+                count: Some(2),
+                created_at: now,
+                updated_at: now,
+            };
+            store.insert_job(&due).await.unwrap();
+            assert_eq!(store.get_job(&due.project_id, due.id).await.unwrap(), Some(due.clone()));
+            assert_eq!(store.due_jobs(now, 10).await.unwrap(), vec![due.clone()]);
+            assert_eq!(store.next_job_time().await.unwrap(), Some(due.next_execution_time));
 
-        let advanced = Job { next_execution_time: now + Duration::seconds(59), count: Some(1), ..due.clone() };
-        let execution = Execution {
-            id: ExecutionId::new(),
-            project_id: due.project_id.clone(),
-            function_id: function.id,
-            function_version: 0,
-            function_alias: None,
-            description: format!("created by job {}", due.id),
-            input: r#"{"a":1}"#.into(),
-            status: ExecutionStatus::Running,
-            sync: false,
-            result: None,
-            created_at: now,
-            updated_at: now,
-        };
-        assert!(store.fire_job(&due, &advanced, Some(&execution)).await.unwrap());
-        let again = Execution { id: ExecutionId::new(), ..execution.clone() };
-        assert!(!store.fire_job(&due, &advanced, Some(&again)).await.unwrap(), "a due time fires once");
-        assert_eq!(store.queued_executions().await.unwrap(), 1);
-        assert!(store.due_jobs(now, 10).await.unwrap().is_empty());
-        assert_eq!(store.get_job(&due.project_id, due.id).await.unwrap(), Some(advanced));
+            let advanced = Job { next_execution_time: now + Duration::seconds(59), count: Some(1), ..due.clone() };
+            let execution = Execution {
+                id: ExecutionId::new(),
+                project_id: due.project_id.clone(),
+                function_id: function.id,
+                function_version: 0,
+                function_alias: None,
+                description: format!("created by job {}", due.id),
+                input: r#"{"a":1}"#.into(),
+                status: ExecutionStatus::Running,
+                sync: false,
+                result: None,
+                created_at: now,
+                updated_at: now,
+            };
+            assert!(store.fire_job(&due, &advanced, Some(&execution)).await.unwrap());
+            let again = Execution { id: ExecutionId::new(), ..execution.clone() };
+            assert!(!store.fire_job(&due, &advanced, Some(&again)).await.unwrap(), "a due time fires once");
+            assert_eq!(store.queued_executions().await.unwrap(), 1);
+            assert!(store.due_jobs(now, 10).await.unwrap().is_empty());
+            assert_eq!(store.get_job(&due.project_id, due.id).await.unwrap(), Some(advanced));
+        }
     }
 }

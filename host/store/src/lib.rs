@@ -22,7 +22,9 @@ pub use packages::PackageStore;
 pub use versions::VersionRefusal;
 
 use qinling_core::PackageDigest;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
+
+use db::Backend;
 
 /// What still refers to a function, a version or an alias, and so prevents its deletion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,7 +43,8 @@ impl Users {
 /// The records and the packages of one Qinling installation.
 #[derive(Clone)]
 pub struct Store {
-    db: SqlitePool,
+    db: AnyPool,
+    backend: Backend,
     packages: PackageStore,
 }
 
@@ -49,8 +52,8 @@ impl Store {
     /// Opens (creating if needed) the database at `database_url` and brings the schema up to date; packages
     /// go to `packages`.
     pub async fn open(database_url: &str, packages: PackageStore) -> Result<Self, StoreError> {
-        let db = db::connect(database_url).await?;
-        Ok(Self { db, packages })
+        let (db, backend) = db::connect(database_url).await?;
+        Ok(Self { db, backend, packages })
     }
 
     pub fn packages(&self) -> &PackageStore {
@@ -63,12 +66,15 @@ impl Store {
         self.packages.probe().await
     }
 
-    /// Checks the whole installation offline: SQLite's integrity check passes, and every package a
-    /// function or version refers to is in the object store with the content its digest names.
+    /// Checks the whole installation offline: SQLite's integrity check passes (on SQLite), and every
+    /// package a function or version refers to is in the object store with the content its digest names.
     pub async fn integrity_check(&self) -> Result<(), StoreError> {
-        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.db).await?;
-        if verdict != "ok" {
-            return Err(StoreError::Corrupt { table: "database", detail: verdict });
+        // PostgreSQL checks its own pages (checksums, WAL); SQLite is asked to.
+        if self.backend == Backend::Sqlite {
+            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.db).await?;
+            if verdict != "ok" {
+                return Err(StoreError::Corrupt { table: "database", detail: verdict });
+            }
         }
         let referenced: Vec<String> = sqlx::query_scalar(
             "SELECT package_digest FROM functions WHERE package_digest IS NOT NULL \
@@ -103,13 +109,40 @@ pub(crate) mod testing {
 
     use super::Store;
 
-    /// A store on a fresh temporary directory, kept alive as long as the returned guard.
-    pub(crate) async fn store() -> (Store, tempfile::TempDir) {
+    /// The PostgreSQL server the tests use, as a URL whose database part each test replaces with a fresh
+    /// database of its own (`cargo xtask test` starts one and sets it).
+    const POSTGRES_ENV: &str = "QINLING_TEST_POSTGRES";
+
+    /// A fresh store on each database: SQLite in a temporary directory, then PostgreSQL when
+    /// `QINLING_TEST_POSTGRES` is set. Packages go to the returned directory, kept alive with the store.
+    pub(crate) async fn stores() -> Vec<(Store, tempfile::TempDir)> {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("qinling.db").display());
+        let sqlite = format!("sqlite://{}", dir.path().join("qinling.db").display());
+        let mut stores = vec![(open(&sqlite, &dir).await, dir)];
+        match std::env::var(POSTGRES_ENV) {
+            Ok(server) => {
+                let dir = tempfile::tempdir().unwrap();
+                stores.push((open(&fresh_postgres_database(&server).await, &dir).await, dir));
+            }
+            Err(_) => eprintln!("{POSTGRES_ENV} is not set: this store test ran on SQLite only"),
+        }
+        stores
+    }
+
+    async fn open(url: &str, dir: &tempfile::TempDir) -> Store {
         let packages = crate::PackageStore::local(&dir.path().join("packages")).unwrap();
-        let store = Store::open(&url, packages).await.unwrap();
-        (store, dir)
+        Store::open(url, packages).await.unwrap_or_else(|e| panic!("opening {url}: {e}"))
+    }
+
+    /// Creates an empty database on the server and returns its URL.
+    async fn fresh_postgres_database(server: &str) -> String {
+        use sqlx::Connection;
+        let name = format!("qinling_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(server).await.unwrap_or_else(|e| panic!("{server}: {e}"));
+        // The name is ours (hex digits), not input.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+        let (base, _) = server.rsplit_once('/').expect("a postgres:// URL with a database");
+        format!("{base}/{name}")
     }
 
     /// An available Wasm runtime of `project`, not yet stored.
@@ -180,17 +213,18 @@ mod tests {
 
     #[tokio::test]
     async fn the_integrity_check_finds_missing_and_altered_packages() {
-        let (store, dir) = testing::store().await;
-        store.integrity_check().await.unwrap();
-        let digest = testing::digest(&testing::function(&store).await);
-        let missing = store.integrity_check().await.unwrap_err().to_string();
-        assert!(missing.contains(&format!("package {digest} is missing")), "{missing}");
+        for (store, dir) in testing::stores().await {
+            store.integrity_check().await.unwrap();
+            let digest = testing::digest(&testing::function(&store).await);
+            let missing = store.integrity_check().await.unwrap_err().to_string();
+            assert!(missing.contains(&format!("package {digest} is missing")), "{missing}");
 
-        store.packages().put(&digest, Bytes::from_static(b"package")).await.unwrap();
-        store.integrity_check().await.unwrap();
+            store.packages().put(&digest, Bytes::from_static(b"package")).await.unwrap();
+            store.integrity_check().await.unwrap();
 
-        std::fs::write(dir.path().join("packages").join(format!("{digest}.pkg")), b"altered").unwrap();
-        let altered = store.integrity_check().await.unwrap_err().to_string();
-        assert!(altered.contains("does not match its digest"), "{altered}");
+            std::fs::write(dir.path().join("packages").join(format!("{digest}.pkg")), b"altered").unwrap();
+            let altered = store.integrity_check().await.unwrap_err().to_string();
+            assert!(altered.contains("does not match its digest"), "{altered}");
+        }
     }
 }

@@ -3,27 +3,27 @@
 
 use std::str::FromStr;
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use qinling_core::{AllowedHost, CodeSource, Limits, PackageDigest, StoredPackage, Target};
+use chrono::{DateTime, SecondsFormat, Utc};
+use qinling_core::{AllowedHost, CodeSource, Limits, PackageDigest, StoredPackage, Target, Timestamp};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::StoreError;
 
 /// Reads column `column` of `row` as `T`.
-pub(crate) fn get<'r, T>(row: &'r SqliteRow, table: &'static str, column: &str) -> Result<T, StoreError>
+pub(crate) fn get<'r, T>(row: &'r AnyRow, table: &'static str, column: &str) -> Result<T, StoreError>
 where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     row.try_get(column).map_err(|e| StoreError::Corrupt { table, detail: format!("{column}: {e}") })
 }
 
 /// Reads a text column and parses it (ids, statuses, digests).
 pub(crate) fn parse<T>(
-    row: &SqliteRow,
+    row: &AnyRow,
     table: &'static str,
     column: &str,
     parse: impl FnOnce(&str) -> Option<T>,
@@ -32,13 +32,46 @@ pub(crate) fn parse<T>(
     parse(&text).ok_or_else(|| StoreError::Corrupt { table, detail: format!("{column}: unexpected value {text:?}") })
 }
 
+/// A timestamp as stored: RFC 3339 text in UTC (ordered as text, the same on every database).
+pub(crate) fn stamp(time: Timestamp) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// Reads a timestamp column written by [`stamp`].
+pub(crate) fn time(row: &AnyRow, table: &'static str, column: &str) -> Result<Timestamp, StoreError> {
+    parse(row, table, column, parse_time)
+}
+
+/// Reads a nullable timestamp column.
+pub(crate) fn optional_time(row: &AnyRow, table: &'static str, column: &str) -> Result<Option<Timestamp>, StoreError> {
+    match get::<Option<String>>(row, table, column)? {
+        None => Ok(None),
+        Some(text) => parse_time(&text)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt { table, detail: format!("{column}: unexpected value {text:?}") }),
+    }
+}
+
+fn parse_time(text: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
+}
+
+/// Reads a 0/1 column as a boolean.
+pub(crate) fn flag(row: &AnyRow, table: &'static str, column: &str) -> Result<bool, StoreError> {
+    match get::<i64>(row, table, column)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(StoreError::Corrupt { table, detail: format!("{column}: {other} is not 0 or 1") }),
+    }
+}
+
 /// Parses an id column with its `FromStr`.
-pub(crate) fn id<T: FromStr>(row: &SqliteRow, table: &'static str, column: &str) -> Result<T, StoreError> {
+pub(crate) fn id<T: FromStr>(row: &AnyRow, table: &'static str, column: &str) -> Result<T, StoreError> {
     parse(row, table, column, |text| text.parse().ok())
 }
 
 /// Reads the target columns (`function_id`, `function_version`, `function_alias`) of a job or webhook.
-pub(crate) fn target(row: &SqliteRow, table: &'static str) -> Result<Target, StoreError> {
+pub(crate) fn target(row: &AnyRow, table: &'static str) -> Result<Target, StoreError> {
     if let Some(alias) = get::<Option<String>>(row, table, "function_alias")? {
         return Ok(Target::Alias(alias));
     }
@@ -57,7 +90,7 @@ pub(crate) fn target_columns(target: &Target) -> (Option<String>, Option<i64>, O
 }
 
 /// Reads an `allowed_hosts` column: one canonical origin per line.
-pub(crate) fn allowed_hosts(row: &SqliteRow, table: &'static str) -> Result<Arc<[AllowedHost]>, StoreError> {
+pub(crate) fn allowed_hosts(row: &AnyRow, table: &'static str) -> Result<Arc<[AllowedHost]>, StoreError> {
     let text: String = get(row, table, "allowed_hosts")?;
     text.lines()
         .map(|line| {
@@ -72,13 +105,13 @@ pub(crate) fn allowed_hosts_column(hosts: &[AllowedHost]) -> String {
 }
 
 /// Reads a column that holds a count or size, which the schema keeps non-negative.
-pub(crate) fn non_negative(row: &SqliteRow, table: &'static str, column: &str) -> Result<u64, StoreError> {
+pub(crate) fn non_negative(row: &AnyRow, table: &'static str, column: &str) -> Result<u64, StoreError> {
     let value: i64 = get(row, table, column)?;
     u64::try_from(value).map_err(|_| StoreError::Corrupt { table, detail: format!("{column}: {value}") })
 }
 
 /// Reads the limit columns (`timeout_secs`, `memory_size`, `cpu`) of a function or version.
-pub(crate) fn limits(row: &SqliteRow, table: &'static str) -> Result<Limits, StoreError> {
+pub(crate) fn limits(row: &AnyRow, table: &'static str) -> Result<Limits, StoreError> {
     Ok(Limits {
         timeout: Duration::from_secs(non_negative(row, table, "timeout_secs")?),
         memory_size: non_negative(row, table, "memory_size")?,
@@ -87,7 +120,7 @@ pub(crate) fn limits(row: &SqliteRow, table: &'static str) -> Result<Limits, Sto
 }
 
 /// Reads the code columns of a function or version into its [`CodeSource`].
-pub(crate) fn code(row: &SqliteRow, table: &'static str) -> Result<CodeSource, StoreError> {
+pub(crate) fn code(row: &AnyRow, table: &'static str) -> Result<CodeSource, StoreError> {
     let source: String = get(row, table, "code_source")?;
     match source.as_str() {
         "package" => Ok(CodeSource::Package(StoredPackage {
@@ -137,7 +170,7 @@ impl CodeColumns {
 
 /// Reads an optional id column (a function's runtime, which image functions do not have).
 pub(crate) fn optional_id<T: FromStr>(
-    row: &SqliteRow,
+    row: &AnyRow,
     table: &'static str,
     column: &str,
 ) -> Result<Option<T>, StoreError> {

@@ -1,9 +1,9 @@
 //! Runtime records.
 
 use qinling_core::{Page, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimeStatus};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use crate::rows::{self, get};
+use crate::rows::{self, get, stamp};
 use crate::{Store, StoreError};
 
 const TABLE: &str = "runtimes";
@@ -33,10 +33,10 @@ impl Store {
         .bind(&runtime.image)
         .bind(runtime.status.as_str())
         .bind(&runtime.status_reason)
-        .bind(runtime.is_public)
-        .bind(runtime.trusted)
-        .bind(runtime.created_at)
-        .bind(runtime.updated_at)
+        .bind(i64::from(runtime.is_public))
+        .bind(i64::from(runtime.trusted))
+        .bind(stamp(runtime.created_at))
+        .bind(stamp(runtime.updated_at))
         .execute(&self.db)
         .await?;
         Ok(())
@@ -91,9 +91,9 @@ impl Store {
         .bind(&runtime.description)
         .bind(&runtime.image)
         .bind(runtime.status.as_str())
-        .bind(runtime.is_public)
-        .bind(runtime.trusted)
-        .bind(runtime.updated_at)
+        .bind(i64::from(runtime.is_public))
+        .bind(i64::from(runtime.trusted))
+        .bind(stamp(runtime.updated_at))
         .bind(runtime.id.to_string())
         .bind(runtime.project_id.as_str())
         .bind(&runtime.status_reason)
@@ -116,7 +116,7 @@ impl Store {
         )
         .bind(status.as_str())
         .bind(reason)
-        .bind(chrono::Utc::now())
+        .bind(stamp(chrono::Utc::now()))
         .bind(id.to_string())
         .bind(image)
         .execute(&self.db)
@@ -132,7 +132,7 @@ impl Store {
 
     /// Deletes a runtime unless a function still uses it. `Ok(Err(n))`: refused, `n` functions use it.
     pub async fn delete_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<Result<bool, i64>, StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM functions WHERE runtime_id = $1")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
@@ -150,7 +150,7 @@ impl Store {
     }
 }
 
-fn runtime_from_row(row: &SqliteRow) -> Result<Runtime, StoreError> {
+fn runtime_from_row(row: &AnyRow) -> Result<Runtime, StoreError> {
     Ok(Runtime {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
@@ -160,70 +160,76 @@ fn runtime_from_row(row: &SqliteRow) -> Result<Runtime, StoreError> {
         image: get(row, TABLE, "image")?,
         status: rows::parse(row, TABLE, "status", RuntimeStatus::parse)?,
         status_reason: get(row, TABLE, "status_reason")?,
-        is_public: get(row, TABLE, "is_public")?,
-        trusted: get(row, TABLE, "trusted")?,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        is_public: rows::flag(row, TABLE, "is_public")?,
+        trusted: rows::flag(row, TABLE, "trusted")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{runtime, store};
+    use crate::testing::{runtime, stores};
 
     #[tokio::test]
     async fn runtimes_round_trip_within_their_project() {
-        let (store, _dir) = store().await;
-        let project = ProjectId::default();
-        let runtime = runtime(&project);
-        store.insert_runtime(&runtime).await.unwrap();
-        assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap(), Some(runtime.clone()));
-        assert_eq!(store.list_runtimes(&project, &Page::all()).await.unwrap(), vec![runtime.clone()]);
-        let other = ProjectId::new("other");
-        assert_eq!(store.get_runtime(&other, runtime.id).await.unwrap(), None);
-        assert!(store.list_runtimes(&other, &Page::all()).await.unwrap().is_empty());
-        assert_eq!(store.runtimes_named(&project, "wasm", 2).await.unwrap(), vec![runtime.clone()]);
-        assert!(store.runtimes_named(&project, "python", 2).await.unwrap().is_empty());
+        for (store, _dir) in stores().await {
+            let project = ProjectId::default();
+            let runtime = runtime(&project);
+            store.insert_runtime(&runtime).await.unwrap();
+            assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap(), Some(runtime.clone()));
+            assert_eq!(store.list_runtimes(&project, &Page::all()).await.unwrap(), vec![runtime.clone()]);
+            let other = ProjectId::new("other");
+            assert_eq!(store.get_runtime(&other, runtime.id).await.unwrap(), None);
+            assert!(store.list_runtimes(&other, &Page::all()).await.unwrap().is_empty());
+            assert_eq!(store.runtimes_named(&project, "wasm", 2).await.unwrap(), vec![runtime.clone()]);
+            assert!(store.runtimes_named(&project, "python", 2).await.unwrap().is_empty());
+        }
     }
 
     #[tokio::test]
     async fn provisioning_sets_the_status_of_the_image_it_provisioned() {
-        let (store, _dir) = store().await;
-        let project = ProjectId::default();
-        let mut runtime = runtime(&project);
-        runtime.kind = RuntimeKind::Container;
-        runtime.image = "qinling/python3:1".into();
-        runtime.status = RuntimeStatus::Creating;
-        store.insert_runtime(&runtime).await.unwrap();
-        store.insert_runtime(&crate::testing::runtime(&project)).await.unwrap();
-        assert_eq!(store.container_runtimes().await.unwrap(), vec![runtime.clone()]);
+        for (store, _dir) in stores().await {
+            let project = ProjectId::default();
+            let mut runtime = runtime(&project);
+            runtime.kind = RuntimeKind::Container;
+            runtime.image = "qinling/python3:1".into();
+            runtime.status = RuntimeStatus::Creating;
+            store.insert_runtime(&runtime).await.unwrap();
+            store.insert_runtime(&crate::testing::runtime(&project)).await.unwrap();
+            assert_eq!(store.container_runtimes().await.unwrap(), vec![runtime.clone()]);
 
-        assert!(
-            store
-                .set_runtime_status(runtime.id, &runtime.image, RuntimeStatus::Error, Some("no such image"))
-                .await
-                .unwrap()
-        );
-        let stored = store.get_runtime(&project, runtime.id).await.unwrap().unwrap();
-        assert_eq!((stored.status, stored.status_reason.as_deref()), (RuntimeStatus::Error, Some("no such image")));
-        assert!(
-            !store.set_runtime_status(runtime.id, "qinling/python3:0", RuntimeStatus::Available, None).await.unwrap(),
-            "an older image's provisioning does not decide"
-        );
+            assert!(
+                store
+                    .set_runtime_status(runtime.id, &runtime.image, RuntimeStatus::Error, Some("no such image"))
+                    .await
+                    .unwrap()
+            );
+            let stored = store.get_runtime(&project, runtime.id).await.unwrap().unwrap();
+            assert_eq!((stored.status, stored.status_reason.as_deref()), (RuntimeStatus::Error, Some("no such image")));
+            assert!(
+                !store
+                    .set_runtime_status(runtime.id, "qinling/python3:0", RuntimeStatus::Available, None)
+                    .await
+                    .unwrap(),
+                "an older image's provisioning does not decide"
+            );
+        }
     }
 
     #[tokio::test]
     async fn updates_and_deletes_report_whether_the_runtime_existed() {
-        let (store, _dir) = store().await;
-        let project = ProjectId::default();
-        let mut runtime = runtime(&project);
-        store.insert_runtime(&runtime).await.unwrap();
-        runtime.name = "renamed".into();
-        assert!(store.update_runtime(&runtime).await.unwrap());
-        assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap().unwrap().name, "renamed");
-        assert_eq!(store.delete_runtime(&project, runtime.id).await.unwrap(), Ok(true));
-        assert_eq!(store.delete_runtime(&project, runtime.id).await.unwrap(), Ok(false));
-        assert!(!store.update_runtime(&runtime).await.unwrap());
+        for (store, _dir) in stores().await {
+            let project = ProjectId::default();
+            let mut runtime = runtime(&project);
+            store.insert_runtime(&runtime).await.unwrap();
+            runtime.name = "renamed".into();
+            assert!(store.update_runtime(&runtime).await.unwrap());
+            assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap().unwrap().name, "renamed");
+            assert_eq!(store.delete_runtime(&project, runtime.id).await.unwrap(), Ok(true));
+            assert_eq!(store.delete_runtime(&project, runtime.id).await.unwrap(), Ok(false));
+            assert!(!store.update_runtime(&runtime).await.unwrap());
+        }
     }
 }

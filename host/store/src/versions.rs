@@ -1,10 +1,11 @@
 //! Function versions: snapshots of a function's code and settings, numbered from 1 per function.
 
 use qinling_core::{FunctionId, FunctionVersion, ProjectId, VersionId};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
+use crate::db::Backend;
 use crate::functions::function_in;
-use crate::rows::{self, CodeColumns, get};
+use crate::rows::{self, CodeColumns, get, stamp};
 use crate::{Store, StoreError, Users};
 
 const TABLE: &str = "function_versions";
@@ -41,11 +42,16 @@ impl Store {
         description: &str,
         max_versions: i64,
     ) -> Result<Result<FunctionVersion, VersionRefusal>, StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
+        let id = function_id.to_string();
+        if self.backend == Backend::Postgres {
+            // Hold the function's row until commit, so that replicas number its versions one at a time
+            // (on SQLite, BEGIN IMMEDIATE already serialises every writer).
+            sqlx::query("SELECT id FROM functions WHERE id = $1 FOR UPDATE").bind(&id).execute(&mut *tx).await?;
+        }
         let Some(function) = function_in(&mut tx, project, function_id).await? else {
             return Ok(Err(VersionRefusal::NoSuchFunction));
         };
-        let id = function_id.to_string();
         let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM function_versions WHERE function_id = $1")
             .bind(&id)
             .fetch_one(&mut *tx)
@@ -104,8 +110,8 @@ impl Store {
         .bind(version.limits.timeout.as_secs() as i64)
         .bind(version.limits.memory_size as i64)
         .bind(i64::from(version.limits.cpu))
-        .bind(version.created_at)
-        .bind(version.updated_at)
+        .bind(stamp(version.created_at))
+        .bind(stamp(version.updated_at))
         .bind(rows::allowed_hosts_column(&version.allowed_hosts))
         .execute(&mut *tx)
         .await?;
@@ -155,7 +161,7 @@ impl Store {
         function_id: FunctionId,
         number: i64,
     ) -> Result<Result<bool, Users>, StoreError> {
-        let mut tx = self.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
         let id = function_id.to_string();
         let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).bind(id.clone()).bind(number);
         let users = Users {
@@ -195,7 +201,7 @@ impl Store {
     }
 }
 
-fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
+fn version_from_row(row: &AnyRow) -> Result<FunctionVersion, StoreError> {
     Ok(FunctionVersion {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
@@ -208,8 +214,8 @@ fn version_from_row(row: &SqliteRow) -> Result<FunctionVersion, StoreError> {
         limits: rows::limits(row, TABLE)?,
         allowed_hosts: rows::allowed_hosts(row, TABLE)?,
         count: get(row, TABLE, "count")?,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
@@ -218,46 +224,53 @@ mod tests {
     use qinling_core::CodeSource;
 
     use super::*;
-    use crate::testing::{function, package, store};
+    use crate::testing::{function, package, stores};
 
     #[tokio::test]
     async fn versions_are_numbered_and_refused_when_unchanged_or_too_many() {
-        let (store, _dir) = store().await;
-        let mut function = function(&store).await;
-        let project = function.project_id.clone();
-        let first = store.create_version(&project, function.id, "first", 2).await.unwrap().unwrap();
-        assert_eq!(first.version_number, 1);
-        assert_eq!(first.code, function.code);
-        assert_eq!(
-            store.create_version(&project, function.id, "", 2).await.unwrap(),
-            Err(VersionRefusal::Unchanged(1))
-        );
+        for (store, _dir) in stores().await {
+            let mut function = function(&store).await;
+            let project = function.project_id.clone();
+            let first = store.create_version(&project, function.id, "first", 2).await.unwrap().unwrap();
+            assert_eq!(first.version_number, 1);
+            assert_eq!(first.code, function.code);
+            assert_eq!(
+                store.create_version(&project, function.id, "", 2).await.unwrap(),
+                Err(VersionRefusal::Unchanged(1))
+            );
 
-        function.code = package(b"second package");
-        store.update_function(&function).await.unwrap();
-        let second = store.create_version(&project, function.id, "second", 2).await.unwrap().unwrap();
-        assert_eq!(second.version_number, 2);
-        assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 2);
-        function.code = package(b"third package");
-        store.update_function(&function).await.unwrap();
-        assert_eq!(store.create_version(&project, function.id, "", 2).await.unwrap(), Err(VersionRefusal::TooMany(2)));
+            function.code = package(b"second package");
+            store.update_function(&function).await.unwrap();
+            let second = store.create_version(&project, function.id, "second", 2).await.unwrap().unwrap();
+            assert_eq!(second.version_number, 2);
+            assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 2);
+            function.code = package(b"third package");
+            store.update_function(&function).await.unwrap();
+            assert_eq!(
+                store.create_version(&project, function.id, "", 2).await.unwrap(),
+                Err(VersionRefusal::TooMany(2))
+            );
 
-        assert_eq!(store.list_versions(&project, function.id).await.unwrap(), vec![first.clone(), second.clone()]);
-        assert_eq!(store.get_version(&project, function.id, 2).await.unwrap(), Some(second));
-        assert_eq!(store.delete_version(&project, function.id, 2).await.unwrap(), Ok(true));
-        assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 1);
-        let first_package = &first.code.package().unwrap().digest;
-        assert!(store.package_in_use(first_package).await.unwrap(), "version 1 still holds the first package");
-        let missing = FunctionId::new();
-        store.delete_version(&project, function.id, 1).await.unwrap().unwrap();
-        function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
-        store.update_function(&function).await.unwrap();
-        let image = store.create_version(&project, function.id, "image", 2).await.unwrap().unwrap();
-        assert_eq!(image.code, function.code);
-        assert_eq!(
-            store.create_version(&project, function.id, "", 2).await.unwrap(),
-            Err(VersionRefusal::Unchanged(image.version_number))
-        );
-        assert_eq!(store.create_version(&project, missing, "", 2).await.unwrap(), Err(VersionRefusal::NoSuchFunction));
+            assert_eq!(store.list_versions(&project, function.id).await.unwrap(), vec![first.clone(), second.clone()]);
+            assert_eq!(store.get_version(&project, function.id, 2).await.unwrap(), Some(second));
+            assert_eq!(store.delete_version(&project, function.id, 2).await.unwrap(), Ok(true));
+            assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().latest_version, 1);
+            let first_package = &first.code.package().unwrap().digest;
+            assert!(store.package_in_use(first_package).await.unwrap(), "version 1 still holds the first package");
+            let missing = FunctionId::new();
+            store.delete_version(&project, function.id, 1).await.unwrap().unwrap();
+            function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
+            store.update_function(&function).await.unwrap();
+            let image = store.create_version(&project, function.id, "image", 2).await.unwrap().unwrap();
+            assert_eq!(image.code, function.code);
+            assert_eq!(
+                store.create_version(&project, function.id, "", 2).await.unwrap(),
+                Err(VersionRefusal::Unchanged(image.version_number))
+            );
+            assert_eq!(
+                store.create_version(&project, missing, "", 2).await.unwrap(),
+                Err(VersionRefusal::NoSuchFunction)
+            );
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! Webhooks: URLs that run a function (or alias) asynchronously with the request body as input.
 
 use qinling_core::{Page, ProjectId, Webhook, WebhookId};
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use crate::rows::{self, get};
+use crate::rows::{self, get, stamp};
 use crate::{Store, StoreError};
 
 const TABLE: &str = "webhooks";
@@ -32,8 +32,8 @@ impl Store {
         .bind(version)
         .bind(alias)
         .bind(&webhook.description)
-        .bind(webhook.created_at)
-        .bind(webhook.updated_at)
+        .bind(stamp(webhook.created_at))
+        .bind(stamp(webhook.updated_at))
         .execute(&self.db)
         .await?;
         Ok(())
@@ -74,7 +74,7 @@ impl Store {
         .bind(version)
         .bind(alias)
         .bind(&webhook.description)
-        .bind(webhook.updated_at)
+        .bind(stamp(webhook.updated_at))
         .bind(webhook.id.to_string())
         .bind(webhook.project_id.as_str())
         .execute(&self.db)
@@ -92,14 +92,14 @@ impl Store {
     }
 }
 
-fn webhook_from_row(row: &SqliteRow) -> Result<Webhook, StoreError> {
+fn webhook_from_row(row: &AnyRow) -> Result<Webhook, StoreError> {
     Ok(Webhook {
         id: rows::id(row, TABLE, "id")?,
         project_id: ProjectId::new(get::<String>(row, TABLE, "project_id")?),
         target: rows::target(row, TABLE)?,
         description: get(row, TABLE, "description")?,
-        created_at: get(row, TABLE, "created_at")?,
-        updated_at: get(row, TABLE, "updated_at")?,
+        created_at: rows::time(row, TABLE, "created_at")?,
+        updated_at: rows::time(row, TABLE, "updated_at")?,
     })
 }
 
@@ -109,30 +109,31 @@ mod tests {
     use qinling_core::Target;
 
     use super::*;
-    use crate::testing::{function, store};
+    use crate::testing::{function, stores};
 
     #[tokio::test]
     async fn webhooks_round_trip_and_are_found_without_a_project_for_invoke() {
-        let (store, _dir) = store().await;
-        let function = function(&store).await;
-        let now = Utc::now();
-        let mut webhook = Webhook {
-            id: WebhookId::new(),
-            project_id: function.project_id.clone(),
-            target: Target::Function { id: function.id, version: 0 },
-            description: "github push".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        store.insert_webhook(&webhook).await.unwrap();
-        let project = &function.project_id;
-        assert_eq!(store.get_webhook(Some(project), webhook.id).await.unwrap(), Some(webhook.clone()));
-        assert_eq!(store.get_webhook(None, webhook.id).await.unwrap(), Some(webhook.clone()));
-        assert_eq!(store.get_webhook(Some(&ProjectId::new("other")), webhook.id).await.unwrap(), None);
-        webhook.target = Target::Alias("prod".into());
-        assert!(store.update_webhook(&webhook).await.unwrap());
-        assert_eq!(store.list_webhooks(project, &Page::all()).await.unwrap(), vec![webhook.clone()]);
-        assert!(store.delete_webhook(project, webhook.id).await.unwrap());
-        assert!(!store.delete_webhook(project, webhook.id).await.unwrap());
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let now = Utc::now();
+            let mut webhook = Webhook {
+                id: WebhookId::new(),
+                project_id: function.project_id.clone(),
+                target: Target::Function { id: function.id, version: 0 },
+                description: "github push".into(),
+                created_at: now,
+                updated_at: now,
+            };
+            store.insert_webhook(&webhook).await.unwrap();
+            let project = &function.project_id;
+            assert_eq!(store.get_webhook(Some(project), webhook.id).await.unwrap(), Some(webhook.clone()));
+            assert_eq!(store.get_webhook(None, webhook.id).await.unwrap(), Some(webhook.clone()));
+            assert_eq!(store.get_webhook(Some(&ProjectId::new("other")), webhook.id).await.unwrap(), None);
+            webhook.target = Target::Alias("prod".into());
+            assert!(store.update_webhook(&webhook).await.unwrap());
+            assert_eq!(store.list_webhooks(project, &Page::all()).await.unwrap(), vec![webhook.clone()]);
+            assert!(store.delete_webhook(project, webhook.id).await.unwrap());
+            assert!(!store.delete_webhook(project, webhook.id).await.unwrap());
+        }
     }
 }

@@ -3,11 +3,13 @@
 
 mod containers;
 mod guests;
+mod postgres;
 mod s3;
 mod server;
 
 pub use containers::{ContainerServer, Scope, function_image, python_image, zip_package};
 pub use guests::{c_rot13, guest, invalid_components, python, qinling_py};
+pub use postgres::fresh_postgres_database;
 pub use s3::{ACCESS_KEY as S3_ACCESS_KEY, S3Server, credentials as s3_credentials};
 pub use server::{Server, ServerOptions};
 

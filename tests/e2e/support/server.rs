@@ -140,7 +140,7 @@ impl Server {
     /// Sends a request and returns the status and the body as JSON (`Null` for an empty body; a non-JSON
     /// body fails the test, since every answer of the API but logs and downloads is JSON).
     pub async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let response = request.send().await.unwrap();
+        let response = request.send().await.unwrap_or_else(|e| panic!("{e}; the server's log:\n{}", self.log()));
         let status = response.status();
         let text = response.text().await.unwrap();
         if text.is_empty() {
