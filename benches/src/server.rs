@@ -23,9 +23,19 @@ impl Server {
         Self::start_on("127.0.0.1:0", data_dir, extra_args)
     }
 
+    /// A server with extra environment variables (credentials).
+    pub fn start_with_env(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn("127.0.0.1:0", data_dir, extra_args, env)
+    }
+
     /// A server listening on `listen` (`0.0.0.0:0` where containers must reach it).
     pub fn start_on(listen: &str, data_dir: &Path, extra_args: &[&str]) -> Self {
+        Self::spawn(listen, data_dir, extra_args, &[])
+    }
+
+    fn spawn(listen: &str, data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(qinling_binary())
+            .envs(env.iter().copied())
             .args(["server", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(extra_args)

@@ -76,10 +76,12 @@ fn bench(args: &[String]) -> anyhow::Result<()> {
         "--bin",
         "qinling",
     ]))?;
+    let postgres = postgres::Postgres::start()?;
     run(Command::new(cargo())
         .current_dir(&root)
         .args(["bench", "-p", "qinling-benches"])
         .args(args)
+        .env("QINLING_BENCH_POSTGRES", &postgres.url)
         .env("QINLING_GUESTS", guest_dir)
         .env("QINLING_BIN", root.join("target").join("release").join("qinling")))
 }

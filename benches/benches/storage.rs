@@ -1,0 +1,122 @@
+//! The same sync executions on the embedded defaults (SQLite + a local package directory) and on the
+//! multi-replica setup (PostgreSQL + S3), side by side: two release servers, alternated rep by rep, each
+//! execution recorded before its answer. `cargo xtask bench` starts a throwaway PostgreSQL and names it in
+//! `QINLING_BENCH_POSTGRES`; S3 is `s3s-fs` (installed into target/tools) over a temporary directory.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use qinling_benches::server::{Server, load};
+use qinling_benches::{guest, micros, percentile};
+use serde_json::json;
+
+const REPS: usize = 3;
+const SEQUENTIAL: usize = 500;
+const CONCURRENCY: usize = 32;
+const LOAD_TIME: Duration = Duration::from_secs(3);
+
+/// `s3s-fs` on a free port, killed when dropped.
+struct S3 {
+    child: Child,
+    port: u16,
+    _root: tempfile::TempDir,
+}
+
+impl S3 {
+    fn start() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("qinling")).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/tools/bin/s3s-fs");
+        let child = Command::new(binary)
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--access-key",
+                "bench",
+                "--secret-key",
+                "bench",
+            ])
+            .arg(root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting s3s-fs (cargo xtask bench installs it)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "s3s-fs did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, _root: root }
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let postgres =
+        std::env::var("QINLING_BENCH_POSTGRES").expect("run with `cargo xtask bench` (it starts PostgreSQL)");
+    let s3 = S3::start();
+    let store = format!("s3://qinling/packages?endpoint=http://127.0.0.1:{}&allow_http=true&region=us-east-1", s3.port);
+    let (embedded_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let embedded = Server::start(embedded_dir.path(), &[]);
+    let replica = Server::start_with_env(
+        replica_dir.path(),
+        &["--database-url", &postgres, "--package-store", &store],
+        &[("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")],
+    );
+    let mut subjects = Vec::new();
+    for server in [&embedded, &replica] {
+        let api = server.api();
+        let runtime = api.wasm_runtime().await;
+        let function = api.upload(&runtime, guest("word_stats")).await;
+        let body = json!({"function_id": function, "input": {"text": "the quick brown fox jumps over the lazy dog"}});
+        for _ in 0..100 {
+            api.execute(&body).await;
+        }
+        subjects.push((api, body));
+    }
+    let (mut p50s, mut rates) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    for _ in 0..REPS {
+        for (i, (api, body)) in subjects.iter().enumerate() {
+            let mut latencies = Vec::with_capacity(SEQUENTIAL);
+            for _ in 0..SEQUENTIAL {
+                let started = Instant::now();
+                api.execute(body).await;
+                latencies.push(started.elapsed());
+            }
+            p50s[i].push(percentile(&mut latencies, 50.0));
+            let done = load(api, body, CONCURRENCY, LOAD_TIME).await.len();
+            rates[i].push(done as f64 / LOAD_TIME.as_secs_f64());
+        }
+    }
+    let [mut sqlite_p50, mut postgres_p50] = p50s;
+    let (sqlite_p50, postgres_p50) = (percentile(&mut sqlite_p50, 50.0), percentile(&mut postgres_p50, 50.0));
+    let [mut sqlite_rate, mut postgres_rate] = rates;
+    let (sqlite_rate, postgres_rate) = (median(&mut sqlite_rate), median(&mut postgres_rate));
+    println!("sync executions, medians of {REPS} alternated reps:");
+    println!(
+        "  c=1  p50   sqlite+local {:8.1} µs   postgres+s3 {:8.1} µs   postgres/sqlite = {:.2}x",
+        micros(sqlite_p50),
+        micros(postgres_p50),
+        postgres_p50.as_secs_f64() / sqlite_p50.as_secs_f64()
+    );
+    println!(
+        "  c={CONCURRENCY} /s  sqlite+local {sqlite_rate:8.0}      postgres+s3 {postgres_rate:8.0}      postgres/sqlite = {:.2}x",
+        postgres_rate / sqlite_rate
+    );
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
