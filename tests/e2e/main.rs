@@ -6,6 +6,7 @@ mod async_executions;
 mod cli;
 mod containers;
 mod crash;
+mod deploy;
 mod executions;
 mod functions;
 mod hostile;
