@@ -26,7 +26,8 @@ if [ ! -f "$rootfs/.complete" ]; then
     mv "$rootfs.partial" "$rootfs"
 fi
 
-install -m 0755 "$root/target/release/qinling" "$rootfs/usr/local/bin/qinling"
+# Stripped: the release profile keeps debug info for profiling, which the image does not need.
+install -s -m 0755 "$root/target/release/qinling" "$rootfs/usr/local/bin/qinling"
 mkdir -p "$rootfs/var/lib/qinling"
 chown 65534:65534 "$rootfs/var/lib/qinling"
 tar -C "$rootfs" --exclude=./.complete -c . | podman import --quiet \
