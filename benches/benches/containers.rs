@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use qinling_benches::podman::{PYTHON_IMAGE, Podman};
 use qinling_benches::server::{Api, Server, load};
-use qinling_benches::{guest, micros, percentile, with_custom_section};
+use qinling_benches::{guest, median, micros, percentile, with_custom_section};
 use serde_json::{Value, json};
 
 const SCOPE: &str = "qinling-bench";
@@ -124,11 +124,6 @@ fn ratio_line(label: &str, container: &mut [Duration], wasm: &mut [Duration], p:
         micros(wasm),
         container.as_secs_f64() / wasm.as_secs_f64()
     );
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// The python3 runtime's hello example as a zip package.

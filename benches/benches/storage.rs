@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use qinling_benches::server::{Server, load};
-use qinling_benches::{guest, micros, percentile};
+use qinling_benches::{guest, median, micros, percentile};
 use serde_json::json;
 
 const REPS: usize = 3;
@@ -114,9 +114,4 @@ async fn main() {
         "  c={CONCURRENCY} /s  sqlite+local {sqlite_rate:8.0}      postgres+s3 {postgres_rate:8.0}      postgres/sqlite = {:.2}x",
         postgres_rate / sqlite_rate
     );
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }

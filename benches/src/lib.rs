@@ -30,6 +30,13 @@ pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[rank]
 }
 
+/// The median of `values` (rates and the like), which it sorts.
+pub fn median(values: &mut [f64]) -> f64 {
+    assert!(!values.is_empty(), "no values");
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 /// A duration in microseconds, for printing.
 pub fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
@@ -78,5 +85,6 @@ mod tests {
         assert_eq!(percentile(&mut samples, 50.0), Duration::from_micros(51));
         assert_eq!(percentile(&mut samples, 99.0), Duration::from_micros(100));
         assert_eq!(percentile(&mut samples, 0.0), Duration::from_micros(1));
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
     }
 }
