@@ -82,6 +82,8 @@ async fn an_unreachable_store_or_refused_credentials_stop_the_server_at_start() 
             .envs(env)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
+            // A server that wrongly starts must not outlive the failed test.
+            .kill_on_drop(true)
             .spawn()
             .unwrap();
         let status = tokio::time::timeout(Duration::from_secs(60), server.wait()).await.expect("it gave up").unwrap();
