@@ -7,9 +7,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{Server, ServerOptions, assert_fault, guest, python};
+use crate::support::{Server, ServerOptions, assert_fault, failure, guest, output, python};
 
 /// An upstream API: a JSON list, a slow answer and a huge one.
 async fn upstream() -> SocketAddr {
@@ -34,16 +34,6 @@ async fn deploy(server: &Server, runtime: &str, package: Vec<u8>, allowed: &str)
         server.create_function(runtime, package, &[("allowed_hosts", allowed), ("timeout", "2")]).await;
     assert_eq!(status, StatusCode::CREATED, "{function}");
     function["id"].as_str().unwrap().to_owned()
-}
-
-fn output(execution: &Value) -> &Value {
-    assert_eq!(execution["status"], "success", "{execution}");
-    &execution["result"]["output"]
-}
-
-fn failure(execution: &Value) -> &str {
-    assert_eq!(execution["status"], "failed", "{execution}");
-    execution["result"]["output"].as_str().unwrap()
 }
 
 #[tokio::test]

@@ -3,9 +3,9 @@
 //! wasi:cli/run program and a WASI preview 1 program in C.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{Server, c_rot13, guest, python, qinling_py};
+use crate::support::{Server, c_rot13, failure, guest, output, python, qinling_py};
 
 /// Creates a function from `package` and checks the shape the server found.
 async fn deploy(server: &Server, runtime: &str, package: Vec<u8>, abi: &str) -> String {
@@ -13,16 +13,6 @@ async fn deploy(server: &Server, runtime: &str, package: Vec<u8>, abi: &str) -> 
     assert_eq!(status, StatusCode::CREATED, "{function}");
     assert_eq!(function["code"]["abi"], abi, "{function}");
     function["id"].as_str().unwrap().to_owned()
-}
-
-fn output(execution: &Value) -> &Value {
-    assert_eq!(execution["status"], "success", "{execution}");
-    &execution["result"]["output"]
-}
-
-fn failure(execution: &Value) -> &str {
-    assert_eq!(execution["status"], "failed", "{execution}");
-    execution["result"]["output"].as_str().unwrap()
 }
 
 #[tokio::test]

@@ -16,6 +16,20 @@ pub use server::{Server, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+/// The output of an execution that succeeded (asserted).
+#[track_caller]
+pub fn output(execution: &Value) -> &Value {
+    assert_eq!(execution["status"], "success", "{execution}");
+    &execution["result"]["output"]
+}
+
+/// The message of an execution that failed (asserted).
+#[track_caller]
+pub fn failure(execution: &Value) -> &str {
+    assert_eq!(execution["status"], "failed", "{execution}");
+    execution["result"]["output"].as_str().unwrap()
+}
+
 /// The value of the sample `series` (`name{labels}`) in a Prometheus text exposition.
 #[track_caller]
 pub fn metric(text: &str, series: &str) -> f64 {
