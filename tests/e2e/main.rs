@@ -16,6 +16,7 @@ mod kubernetes;
 mod limits;
 mod load;
 mod metrics;
+mod object_sources;
 mod openstack;
 mod outbound;
 mod paging;

@@ -78,6 +78,16 @@ async fn the_qinling_quickstart_runs_with_the_openstack_cli() {
     );
     assert_eq!(echo["timeout"], 10);
     let echo_id = echo["id"].as_str().unwrap();
+    // --container/--object: Qinling's swift source, read from the project's objects.
+    let object = server.data_dir.join("packages/objects/default/functions/words.wasm");
+    std::fs::create_dir_all(object.parent().unwrap()).unwrap();
+    std::fs::write(&object, guest("word-stats")).unwrap();
+    let stored = json(
+        &server,
+        &["function", "create", "--runtime", "wasm", "--container", "functions", "--object", "words.wasm"],
+    );
+    assert_eq!(stored["code"]["swift"]["object"], "words.wasm", "{stored}");
+    openstack(&server, &["function", "delete", stored["id"].as_str().unwrap()]);
     let listed = json(&server, &["function", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
     assert_eq!(json(&server, &["function", "show", "words"])["name"], "words");

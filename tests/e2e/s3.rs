@@ -1,6 +1,6 @@
 //! Packages in S3 (a real `s3s-fs` server checking SigV4): uploads land in the bucket under the prefix,
 //! a second server with an empty compiled cache runs them from the bucket, deletion removes them, and
-//! a store that is unreachable or refuses the credentials stopss the server at start with a clear message.
+//! a store that is unreachable or refuses the credentials stops the server at start with a clear message.
 
 use std::time::Duration;
 
@@ -34,6 +34,20 @@ async fn packages_live_in_the_bucket_and_a_second_server_runs_them_from_there() 
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert!(stored[0].starts_with("packages/"), "under the prefix: {stored:?}");
     assert!(first.stored_packages().is_empty(), "nothing in the local directory");
+
+    // A function from an object the project put in the bucket (Qinling's `object` source).
+    let object = s3.bucket_dir("qinling").join("packages/objects/default/code/hello.wasm");
+    std::fs::create_dir_all(object.parent().unwrap()).unwrap();
+    std::fs::write(&object, crate::support::guest("hello")).unwrap();
+    let code = json!({"source": "object", "key": "code/hello.wasm"});
+    let (status, from_object) =
+        first.post("/v1/functions", json!({"name": "o", "runtime_id": runtime, "code": code})).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{from_object}");
+    let execution = first.execute(from_object["id"].as_str().unwrap(), json!({"name": "object"})).await;
+    assert_eq!(execution["status"], "success", "{execution}");
+    let (status, _) = first.delete(&format!("/v1/functions/{}", from_object["id"].as_str().unwrap())).await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    assert!(object.exists(), "the project's object is the project's: deleting the function keeps it");
     first.stop().await;
 
     // Another server (a replica with its own data directory) on the same database and bucket.

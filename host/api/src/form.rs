@@ -180,7 +180,7 @@ fn parse_code(value: &Value) -> Result<CodeRequest, ApiError> {
             let swift = value.get("swift").cloned().unwrap_or(Value::Null);
             let part = |key: &str| swift.get(key).and_then(Value::as_str).map(str::to_owned);
             match (part("container"), part("object")) {
-                (Some(container), Some(object)) => Ok(CodeRequest::Object { key: format!("{container}/{object}") }),
+                (Some(container), Some(object)) => Ok(CodeRequest::Swift { container, object }),
                 _ => Err(ApiError::bad_request("code.swift needs both \"container\" and \"object\"")),
             }
         }
@@ -225,7 +225,7 @@ mod tests {
         );
         assert_eq!(
             parse_code(&json!({"source": "swift", "swift": {"container": "c", "object": "o"}})).unwrap(),
-            CodeRequest::Object { key: "c/o".into() }
+            CodeRequest::Swift { container: "c".into(), object: "o".into() }
         );
         assert_eq!(
             parse_code(&json!({"source": "image", "image": "demo/hello"})).unwrap(),

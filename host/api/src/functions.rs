@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use qinling_core::{CodeSource, Function};
+use qinling_core::{CodeSource, Function, PackageOrigin};
 use qinling_engine::{CodeRequest, FunctionRequest, FunctionUpdate, Scale};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -50,9 +50,18 @@ struct FunctionBody {
 impl From<Function> for FunctionBody {
     fn from(function: Function) -> Self {
         let code = match &function.code {
-            CodeSource::Package(package) => {
-                json!({"source": "package", "md5sum": package.md5sum, "abi": package.abi})
-            }
+            CodeSource::Package(package) => match &package.origin {
+                PackageOrigin::Upload => json!({"source": "package", "md5sum": package.md5sum, "abi": package.abi}),
+                PackageOrigin::Object { key } => {
+                    json!({"source": "object", "key": key, "md5sum": package.md5sum, "abi": package.abi})
+                }
+                PackageOrigin::Swift { container, object } => json!({
+                    "source": "swift",
+                    "swift": {"container": container, "object": object},
+                    "md5sum": package.md5sum,
+                    "abi": package.abi,
+                }),
+            },
             CodeSource::Image { image } => json!({"source": "image", "image": image}),
         };
         Self {

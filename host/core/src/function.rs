@@ -15,6 +15,35 @@ pub struct StoredPackage {
     /// How the executor calls it, found when it was prepared (for Wasm: `handler`, `wasi-http`,
     /// `wasi-command`, `wasip1-command`; for containers: `worker`).
     pub abi: String,
+    /// Where the package came from.
+    pub origin: PackageOrigin,
+}
+
+/// How a package reached the platform: uploaded with the request, or read once (at create or update)
+/// from an object the project put in the platform's object store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PackageOrigin {
+    Upload,
+    /// Qinling's `code.source = "object"`: a key under the project's objects.
+    Object {
+        key: String,
+    },
+    /// Qinling's `code.source = "swift"`: an object in a container, under the project's objects.
+    Swift {
+        container: String,
+        object: String,
+    },
+}
+
+impl PackageOrigin {
+    /// The object's key under the project's objects; `None` for an upload.
+    pub fn object_key(&self) -> Option<String> {
+        match self {
+            Self::Upload => None,
+            Self::Object { key } => Some(key.clone()),
+            Self::Swift { container, object } => Some(format!("{container}/{object}")),
+        }
+    }
 }
 
 /// Where a function's code comes from (Qinling's `code.source`).

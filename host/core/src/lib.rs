@@ -28,7 +28,7 @@ pub use executor::{
     Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
     Prepared,
 };
-pub use function::{CodeSource, Function, StoredPackage};
+pub use function::{CodeSource, Function, PackageOrigin, StoredPackage};
 pub use ids::{AliasId, ExecutionId, FunctionId, JobId, ParseIdError, ProjectId, RuntimeId, VersionId, WebhookId};
 pub use job::{Job, JobStatus, Webhook};
 pub use limits::{Limits, LimitsError, OperatorLimits, RequestedLimits};

@@ -10,10 +10,10 @@ use md5::{Digest, Md5};
 use std::sync::Arc;
 
 use qinling_core::{
-    AllowedHost, CodeRef, CodeSource, Function, FunctionId, PackageDigest, Page, PrepareError, ProjectId,
-    RequestedLimits, Runtime, RuntimeId, RuntimeKind, StoredPackage,
+    AllowedHost, CodeRef, CodeSource, Function, FunctionId, PackageDigest, PackageOrigin, Page, PrepareError,
+    ProjectId, RequestedLimits, Runtime, RuntimeId, RuntimeKind, StoredPackage,
 };
-use qinling_store::Users;
+use qinling_store::{ObjectRead, Users};
 
 use crate::containers::check_available;
 use crate::{Engine, EngineError, Listed, validate};
@@ -26,8 +26,10 @@ const CONTAINER_ABI: &str = "worker";
 pub enum CodeRequest {
     /// The package is uploaded with the request; `md5sum`, when given, must match it.
     Package { md5sum: Option<String> },
-    /// A key in the platform's object store (Qinling's `object`/`swift` sources).
+    /// Qinling's `object` source: a key under the project's objects in the platform's object store.
     Object { key: String },
+    /// Qinling's `swift` source: an object in a container, under the project's objects.
+    Swift { container: String, object: String },
     /// A container image that speaks the worker protocol itself.
     Image { image: String },
 }
@@ -75,19 +77,29 @@ impl Engine {
             CodeRequest::Image { image } => {
                 (None, self.image_code(image, request.runtime_id, request.package.is_some())?)
             }
-            CodeRequest::Package { md5sum } => {
+            code => {
                 let runtime_id = request
                     .runtime_id
                     .ok_or_else(|| EngineError::Invalid("runtime_id is required for a package function".into()))?;
                 let runtime = self.get_runtime(project, runtime_id).await?;
                 check_available(&runtime)?;
-                let package = request.package.ok_or_else(|| {
-                    EngineError::Invalid("a package is required: send it in the `package` form field".into())
-                })?;
-                let accepted = self.accept_package(&runtime, package, request.entry.clone(), md5sum).await?;
+                let accepted = match (code, request.package) {
+                    (CodeRequest::Package { md5sum }, Some(package)) => {
+                        let entry = request.entry.clone();
+                        self.accept_package(&runtime, package, entry, md5sum, PackageOrigin::Upload).await?
+                    }
+                    (CodeRequest::Package { .. }, None) => {
+                        return Err(EngineError::Invalid(
+                            "a package is required: send it in the `package` form field".into(),
+                        ));
+                    }
+                    (stored, package) => {
+                        let origin = stored_origin(stored, package.is_some())?;
+                        self.accept_object(project, &runtime, origin, request.entry.clone()).await?
+                    }
+                };
                 (Some(runtime_id), CodeSource::Package(accepted))
             }
-            CodeRequest::Object { key } => return Err(object_source(&key)),
         };
 
         let now = Utc::now();
@@ -242,14 +254,25 @@ impl Engine {
                     "code.source cannot change between package and image: create a new function".into(),
                 ));
             }
-            (CodeSource::Package(_), Some(CodeRequest::Object { key }), _) => return Err(object_source(&key)),
+            (
+                CodeSource::Package(_),
+                Some(stored @ (CodeRequest::Object { .. } | CodeRequest::Swift { .. })),
+                package,
+            ) => {
+                let origin = stored_origin(stored, package.is_some())?;
+                let runtime = self.function_runtime(project, &function).await?;
+                Some(CodeSource::Package(self.accept_object(project, &runtime, origin, function.entry.clone()).await?))
+            }
             (CodeSource::Package(_), code, Some(package)) => {
                 let md5sum = match code {
                     Some(CodeRequest::Package { md5sum }) => md5sum,
                     _ => None,
                 };
                 let runtime = self.function_runtime(project, &function).await?;
-                Some(CodeSource::Package(self.accept_package(&runtime, package, function.entry.clone(), md5sum).await?))
+                let entry = function.entry.clone();
+                Some(CodeSource::Package(
+                    self.accept_package(&runtime, package, entry, md5sum, PackageOrigin::Upload).await?,
+                ))
             }
             (CodeSource::Package(_), Some(CodeRequest::Package { md5sum: Some(_) }), None) => {
                 return Err(EngineError::Invalid("code.md5sum was given but no package was uploaded".into()));
@@ -314,6 +337,34 @@ impl Engine {
         Ok(runtime)
     }
 
+    /// Reads a package from the project's objects (read once: a later change to the object needs a
+    /// function update to be picked up) and accepts it as if it had been uploaded.
+    async fn accept_object(
+        &self,
+        project: &ProjectId,
+        runtime: &Runtime,
+        origin: PackageOrigin,
+        entry: Option<String>,
+    ) -> Result<StoredPackage, EngineError> {
+        let key = origin.object_key().ok_or_else(|| EngineError::Internal("an upload has no object key".into()))?;
+        let max = self.settings.max_package_size;
+        let package = match self.store.packages().get_object(project, &key, max as u64).await? {
+            ObjectRead::Found(bytes) => bytes,
+            ObjectRead::Missing => {
+                return Err(EngineError::Invalid(format!(
+                    "project {project} has no object {key:?}: put it at objects/{project}/{key} in the package store"
+                )));
+            }
+            ObjectRead::TooLarge { size } => {
+                return Err(EngineError::TooLarge(format!(
+                    "the object {key:?} is {size} bytes; the package limit is {max} bytes"
+                )));
+            }
+            ObjectRead::BadKey(why) => return Err(EngineError::Invalid(why)),
+        };
+        self.accept_package(runtime, package, entry, None, origin).await
+    }
+
     /// Checks a package's size and MD5, has the runtime check it (with the entry that picks what in it to
     /// run), and stores it.
     async fn accept_package(
@@ -322,6 +373,7 @@ impl Engine {
         package: Bytes,
         entry: Option<String>,
         md5sum: Option<String>,
+        origin: PackageOrigin,
     ) -> Result<StoredPackage, EngineError> {
         let max = self.settings.max_package_size;
         if package.len() > max {
@@ -344,7 +396,7 @@ impl Engine {
         let digest = PackageDigest::of(&package);
         let abi = self.check_package(runtime, &digest, package.clone(), entry).await?;
         self.store.packages().put(&digest, package.clone()).await?;
-        Ok(StoredPackage { digest, size: package.len() as u64, md5sum: actual_md5, abi })
+        Ok(StoredPackage { digest, size: package.len() as u64, md5sum: actual_md5, abi, origin })
     }
 
     /// Has the runtime check a package: the Wasm executor validates and compiles it (so the first
@@ -418,9 +470,22 @@ pub(crate) fn describe_users(users: &Users) -> String {
     parts.join(" and ")
 }
 
-/// The refusal of Qinling's `object`/`swift` code source, which this server does not serve.
-fn object_source(key: &str) -> EngineError {
-    EngineError::Invalid(format!(
-        "code.source \"object\" ({key:?}) is not available on this server: upload the package instead"
-    ))
+/// Where a package named by `code.source` `object` or `swift` comes from; a package uploaded too is
+/// refused, since the two would disagree.
+fn stored_origin(code: CodeRequest, has_package: bool) -> Result<PackageOrigin, EngineError> {
+    if has_package {
+        return Err(EngineError::Invalid(
+            "the code comes from a stored object: send no package with code.source \"object\" or \"swift\"".into(),
+        ));
+    }
+    match code {
+        CodeRequest::Object { key } => Ok(PackageOrigin::Object { key }),
+        CodeRequest::Swift { container, .. } if container.contains('/') => {
+            Err(EngineError::Invalid(format!("code.swift.container {container:?} must not contain '/'")))
+        }
+        CodeRequest::Swift { container, object } => Ok(PackageOrigin::Swift { container, object }),
+        CodeRequest::Package { .. } | CodeRequest::Image { .. } => {
+            Err(EngineError::Internal("not a stored-object code source".into()))
+        }
+    }
 }

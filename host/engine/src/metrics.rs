@@ -118,6 +118,7 @@ mod tests {
             size: 1,
             md5sum: String::new(),
             abi: abi.into(),
+            origin: qinling_core::PackageOrigin::Upload,
         })
     }
 

@@ -13,7 +13,7 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, code_image, \
-             entry, timeout_secs, memory_size, cpu, allowed_hosts, count, latest_version, package_digest, package_size, \
+             code_container, code_object, entry, timeout_secs, memory_size, cpu, allowed_hosts, count, latest_version, package_digest, package_size, \
              created_at, updated_at FROM functions ",
             $rest
         )
@@ -26,8 +26,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO functions (id, project_id, name, description, runtime_id, code_source, code_md5sum, code_abi, \
              code_image, package_digest, package_size, entry, timeout_secs, memory_size, cpu, count, latest_version, \
-             created_at, updated_at, allowed_hosts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             created_at, updated_at, allowed_hosts, code_container, code_object) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         )
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
@@ -49,6 +49,8 @@ impl Store {
         .bind(stamp(function.created_at))
         .bind(stamp(function.updated_at))
         .bind(rows::allowed_hosts_column(&function.allowed_hosts))
+        .bind(code.container)
+        .bind(code.object)
         .execute(&self.db)
         .await?;
         Ok(())
@@ -99,8 +101,8 @@ impl Store {
         let done = sqlx::query(
             "UPDATE functions SET name = $1, description = $2, code_source = $3, code_md5sum = $4, code_abi = $5, \
              code_image = $6, package_digest = $7, package_size = $8, entry = $9, timeout_secs = $10, \
-             memory_size = $11, cpu = $12, updated_at = $13, allowed_hosts = $14 \
-             WHERE id = $15 AND project_id = $16",
+             memory_size = $11, cpu = $12, updated_at = $13, allowed_hosts = $14, code_container = $15, \
+             code_object = $16 WHERE id = $17 AND project_id = $18",
         )
         .bind(&function.name)
         .bind(&function.description)
@@ -116,6 +118,8 @@ impl Store {
         .bind(i64::from(function.limits.cpu))
         .bind(stamp(function.updated_at))
         .bind(rows::allowed_hosts_column(&function.allowed_hosts))
+        .bind(code.container)
+        .bind(code.object)
         .bind(function.id.to_string())
         .bind(function.project_id.as_str())
         .execute(&self.db)
@@ -202,7 +206,7 @@ fn function_from_row(row: &AnyRow) -> Result<Function, StoreError> {
 pub(crate) mod tests {
     use std::time::Duration;
 
-    use qinling_core::CodeSource;
+    use qinling_core::{CodeSource, PackageOrigin, StoredPackage};
 
     use super::*;
     use crate::testing::{digest, function, package, stores};
@@ -223,6 +227,28 @@ pub(crate) mod tests {
             let stored = store.get_function(&project, function.id).await.unwrap().unwrap();
             assert_eq!(stored.code, function.code);
             assert!(store.list_functions(&ProjectId::new("other"), &Page::all()).await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_origin_of_a_package_round_trips_in_functions_and_versions() {
+        for (store, _dir) in stores().await {
+            let mut function = function(&store).await;
+            let project = function.project_id.clone();
+            let with_origin = |code: CodeSource, origin: PackageOrigin| match code {
+                CodeSource::Package(package) => CodeSource::Package(StoredPackage { origin, ..package }),
+                image => image,
+            };
+            let swift = PackageOrigin::Swift { container: "code".into(), object: "fn/hello.zip".into() };
+            function.code = with_origin(package(b"from swift"), swift);
+            assert!(store.update_function(&function).await.unwrap());
+            assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().code, function.code);
+            let version = store.create_version(&project, function.id, "", 10).await.unwrap().unwrap();
+            assert_eq!(store.get_version(&project, function.id, 1).await.unwrap().unwrap().code, function.code);
+            assert_eq!(version.code, function.code);
+            function.code = with_origin(package(b"from an object"), PackageOrigin::Object { key: "a/b.wasm".into() });
+            assert!(store.update_function(&function).await.unwrap());
+            assert_eq!(store.get_function(&project, function.id).await.unwrap().unwrap().code, function.code);
         }
     }
 

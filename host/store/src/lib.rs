@@ -18,7 +18,7 @@ mod versions;
 mod webhooks;
 
 pub use error::StoreError;
-pub use packages::PackageStore;
+pub use packages::{ObjectRead, PackageStore};
 pub use versions::VersionRefusal;
 
 use qinling_core::PackageDigest;
@@ -171,6 +171,7 @@ pub(crate) mod testing {
             size: bytes.len() as u64,
             md5sum: "9e107d9d372bb6826bd81d3542a419d6".into(),
             abi: "handler".into(),
+            origin: qinling_core::PackageOrigin::Upload,
         })
     }
 

@@ -1,6 +1,8 @@
 //! Function packages as blobs in an object store, content-addressed by their SHA-256 digest, so a package
 //! shared by several functions or versions is stored once. The store is a local directory by default, or
 //! an S3 bucket (AWS or any S3-compatible server) named by a URL, so that several replicas share packages.
+//! Beside the packages, `objects/<project>/<key>` holds objects a project put there itself, which a
+//! function can be created from (Qinling's `object` and `swift` code sources).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
-use qinling_core::PackageDigest;
+use qinling_core::{PackageDigest, ProjectId};
 
 use crate::StoreError;
 
@@ -21,6 +23,22 @@ const S3_RETRIES: usize = 3;
 const S3_RETRY_TIMEOUT: Duration = Duration::from_secs(10);
 /// An object no package is stored under, written at start and read by health probes.
 const PROBE_KEY: &str = "qinling-probe";
+
+/// The longest object key a function may name.
+const MAX_OBJECT_KEY: usize = 1024;
+
+/// What reading a project's object found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ObjectRead {
+    Found(Bytes),
+    Missing,
+    /// The object is bigger than the cap; it was not read.
+    TooLarge {
+        size: u64,
+    },
+    /// The key cannot name an object; why.
+    BadKey(String),
+}
 
 #[derive(Clone)]
 pub struct PackageStore {
@@ -103,6 +121,32 @@ impl PackageStore {
         }
     }
 
+    /// Reads `objects/<project>/<key>` if it holds at most `max` bytes.
+    pub async fn get_object(&self, project: &ProjectId, key: &str, max: u64) -> Result<ObjectRead, StoreError> {
+        let path = match object_path(project, key) {
+            Ok(path) => path,
+            Err(why) => return Ok(ObjectRead::BadKey(why)),
+        };
+        let meta = match self.objects.head(&path).await {
+            Ok(meta) => meta,
+            Err(object_store::Error::NotFound { .. }) => return Ok(ObjectRead::Missing),
+            Err(e) => return Err(e.into()),
+        };
+        if meta.size > max {
+            return Ok(ObjectRead::TooLarge { size: meta.size });
+        }
+        let bytes = match self.objects.get(&path).await {
+            Ok(result) => result.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(ObjectRead::Missing),
+            Err(e) => return Err(e.into()),
+        };
+        // The object may have been replaced by a bigger one between the two requests.
+        if bytes.len() as u64 > max {
+            return Ok(ObjectRead::TooLarge { size: bytes.len() as u64 });
+        }
+        Ok(ObjectRead::Found(bytes))
+    }
+
     /// Deletes a package; deleting one that is not there is not an error.
     pub async fn delete(&self, digest: &PackageDigest) -> Result<(), StoreError> {
         match self.objects.delete(&Self::key(digest)).await {
@@ -110,6 +154,21 @@ impl PackageStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Where a project's object lives, or why the key names none: keys are `/`-separated segments, none
+/// empty, `.` or `..`, without control characters.
+fn object_path(project: &ProjectId, key: &str) -> Result<ObjectPath, String> {
+    if key.is_empty() || key.len() > MAX_OBJECT_KEY {
+        return Err(format!("an object key has 1 to {MAX_OBJECT_KEY} bytes; this one has {}", key.len()));
+    }
+    if let Some(segment) = key.split('/').find(|segment| matches!(*segment, "" | "." | "..")) {
+        return Err(format!("the object key {key:?} has a segment {segment:?}; name the object by its plain path"));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(format!("the object key {key:?} has a control character"));
+    }
+    ObjectPath::parse(format!("objects/{project}/{key}")).map_err(|e| format!("the object key {key:?}: {e}"))
 }
 
 #[cfg(test)]
@@ -131,6 +190,29 @@ mod tests {
         store.check_writable().await.unwrap();
         store.probe().await.unwrap();
         assert!(dir.path().join(PROBE_KEY).exists());
+    }
+
+    #[tokio::test]
+    async fn objects_are_read_under_their_project_within_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PackageStore::local(dir.path()).unwrap();
+        let project = ProjectId::new("p1".to_owned());
+        std::fs::create_dir_all(dir.path().join("objects/p1/code")).unwrap();
+        std::fs::write(dir.path().join("objects/p1/code/hello.wasm"), b"twelve bytes").unwrap();
+        let read = |project: ProjectId, key: &'static str, max: u64| {
+            let store = store.clone();
+            async move { store.get_object(&project, key, max).await.unwrap() }
+        };
+        assert_eq!(
+            read(project.clone(), "code/hello.wasm", 12).await,
+            ObjectRead::Found(Bytes::from_static(b"twelve bytes"))
+        );
+        assert_eq!(read(project.clone(), "code/hello.wasm", 11).await, ObjectRead::TooLarge { size: 12 });
+        assert_eq!(read(project.clone(), "code/absent.wasm", 12).await, ObjectRead::Missing);
+        assert_eq!(read(ProjectId::new("p2".to_owned()), "code/hello.wasm", 12).await, ObjectRead::Missing);
+        for bad in ["", "../p2/x", "code//hello.wasm", "/code/hello.wasm", "code/./x", "a\u{7}b"] {
+            assert!(matches!(read(project.clone(), bad, 12).await, ObjectRead::BadKey(_)), "{bad:?} was accepted");
+        }
     }
 
     #[test]

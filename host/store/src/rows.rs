@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use qinling_core::{AllowedHost, CodeSource, Limits, PackageDigest, StoredPackage, Target, Timestamp};
+use qinling_core::{AllowedHost, CodeSource, Limits, PackageDigest, PackageOrigin, StoredPackage, Target, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -122,20 +122,29 @@ pub(crate) fn limits(row: &AnyRow, table: &'static str) -> Result<Limits, StoreE
 /// Reads the code columns of a function or version into its [`CodeSource`].
 pub(crate) fn code(row: &AnyRow, table: &'static str) -> Result<CodeSource, StoreError> {
     let source: String = get(row, table, "code_source")?;
-    match source.as_str() {
-        "package" => Ok(CodeSource::Package(StoredPackage {
+    let package = |origin| -> Result<CodeSource, StoreError> {
+        Ok(CodeSource::Package(StoredPackage {
             digest: parse(row, table, "package_digest", PackageDigest::parse)?,
             size: non_negative(row, table, "package_size")?,
             md5sum: get::<Option<String>>(row, table, "code_md5sum")?.unwrap_or_default(),
             abi: get(row, table, "code_abi")?,
-        })),
+            origin,
+        }))
+    };
+    match source.as_str() {
+        "package" => package(PackageOrigin::Upload),
+        // Qinling's swift source is an object with a container.
+        "object" => package(match get::<Option<String>>(row, table, "code_container")? {
+            None => PackageOrigin::Object { key: get(row, table, "code_object")? },
+            Some(container) => PackageOrigin::Swift { container, object: get(row, table, "code_object")? },
+        }),
         "image" => Ok(CodeSource::Image { image: get(row, table, "code_image")? }),
         other => Err(StoreError::Corrupt { table, detail: format!("unsupported code_source {other:?}") }),
     }
 }
 
 /// The code columns of a function or version, to bind in this order: `code_source`, `code_md5sum`,
-/// `code_abi`, `code_image`, `package_digest`, `package_size`.
+/// `code_abi`, `code_image`, `package_digest`, `package_size`, `code_container`, `code_object`.
 pub(crate) struct CodeColumns {
     pub(crate) source: &'static str,
     pub(crate) md5sum: Option<String>,
@@ -143,19 +152,32 @@ pub(crate) struct CodeColumns {
     pub(crate) image: Option<String>,
     pub(crate) digest: Option<String>,
     pub(crate) size: Option<i64>,
+    pub(crate) container: Option<String>,
+    pub(crate) object: Option<String>,
 }
 
 impl CodeColumns {
     pub(crate) fn of(code: &CodeSource) -> Self {
         match code {
-            CodeSource::Package(package) => Self {
-                source: "package",
-                md5sum: Some(package.md5sum.clone()),
-                abi: package.abi.clone(),
-                image: None,
-                digest: Some(package.digest.to_string()),
-                size: Some(package.size as i64),
-            },
+            CodeSource::Package(package) => {
+                let (source, container, object) = match &package.origin {
+                    PackageOrigin::Upload => ("package", None, None),
+                    PackageOrigin::Object { key } => ("object", None, Some(key.clone())),
+                    PackageOrigin::Swift { container, object } => {
+                        ("object", Some(container.clone()), Some(object.clone()))
+                    }
+                };
+                Self {
+                    source,
+                    md5sum: Some(package.md5sum.clone()),
+                    abi: package.abi.clone(),
+                    image: None,
+                    digest: Some(package.digest.to_string()),
+                    size: Some(package.size as i64),
+                    container,
+                    object,
+                }
+            }
             CodeSource::Image { image } => Self {
                 source: "image",
                 md5sum: None,
@@ -163,6 +185,8 @@ impl CodeColumns {
                 image: Some(image.clone()),
                 digest: None,
                 size: None,
+                container: None,
+                object: None,
             },
         }
     }

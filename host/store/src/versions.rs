@@ -15,7 +15,7 @@ macro_rules! select {
     ($rest:literal) => {
         concat!(
             "SELECT id, project_id, function_id, version_number, description, runtime_id, code_source, code_md5sum, \
-             code_abi, code_image, entry, timeout_secs, memory_size, cpu, allowed_hosts, package_digest, package_size, \
+             code_abi, code_image, code_container, code_object, entry, timeout_secs, memory_size, cpu, allowed_hosts, package_digest, package_size, \
              count, created_at, updated_at FROM function_versions ",
             $rest
         )
@@ -91,8 +91,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO function_versions (id, project_id, function_id, version_number, description, runtime_id, \
              code_source, code_md5sum, code_abi, code_image, package_digest, package_size, entry, timeout_secs, \
-             memory_size, cpu, count, created_at, updated_at, allowed_hosts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17, $18, $19)",
+             memory_size, cpu, count, created_at, updated_at, allowed_hosts, code_container, code_object) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 0, $17, $18, $19, $20, $21)",
         )
         .bind(version.id.to_string())
         .bind(project.as_str())
@@ -113,6 +113,8 @@ impl Store {
         .bind(stamp(version.created_at))
         .bind(stamp(version.updated_at))
         .bind(rows::allowed_hosts_column(&version.allowed_hosts))
+        .bind(code.container)
+        .bind(code.object)
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE functions SET latest_version = $1 WHERE id = $2")
