@@ -71,7 +71,10 @@ fn the_manifests_parse_and_every_setting_is_one_the_server_takes() {
     for setting in settings.iter().filter(|name| name.starts_with("QINLING_")) {
         assert!(help.contains(&format!("env: {setting}")), "{setting} is not a server setting:\n{help}");
     }
-    assert!(settings.contains("QINLING_DATABASE_URL") && settings.contains("QINLING_PACKAGE_STORE"));
+    for needed in ["QINLING_DATABASE_URL", "QINLING_PACKAGE_STORE", "QINLING_AUTH_ENABLE", "QINLING_KEYSTONE_PASSWORD"]
+    {
+        assert!(settings.contains(needed), "the manifests do not set {needed}");
+    }
     let secret_keys: BTreeSet<&String> = manifests.secret.string_data.as_ref().unwrap().keys().collect();
     for env in container.env.iter().flatten() {
         if let Some(key) = env.value_from.as_ref().and_then(|from| from.secret_key_ref.as_ref()) {

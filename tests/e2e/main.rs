@@ -3,6 +3,7 @@
 
 mod aliases;
 mod async_executions;
+mod auth;
 mod cli;
 mod containers;
 mod crash;

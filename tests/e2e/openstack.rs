@@ -12,7 +12,7 @@ use zip::write::SimpleFileOptions;
 
 use crate::support::{Server, guest};
 
-fn openstack_binary() -> PathBuf {
+pub(crate) fn openstack_binary() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/python/bin/openstack");
     assert!(
         path.exists(),

@@ -5,7 +5,8 @@
 //! `s3s-fs` from crates.io into `target/tools` (an S3 server over a directory that checks SigV4
 //! signatures: the S3 package-store tests use it); and a Python virtualenv (`target/python`) with OpenStack
 //! Qinling's own clients (the compatibility tests drive them unmodified) and the Python SDK (which builds
-//! Python functions with componentize-py).
+//! Python functions with componentize-py); and another (`target/keystone`) with OpenStack Keystone under
+//! gunicorn (the authentication tests run a real Keystone).
 
 use std::path::Path;
 use std::process::Command;
@@ -24,6 +25,9 @@ const CONTAINER_PACKAGES: &[&str] = &["podman", "runc", "debootstrap"];
 const S3_SERVER: (&str, &str) = ("s3s-fs", "0.14.1");
 /// Python packages the tests use, pinned so that a test run means the same thing on every machine.
 const PYTHON_PACKAGES: &[&str] = &["python-openstackclient==10.5.0", "python-qinlingclient==5.1.1"];
+/// Keystone and the WSGI server it runs under, in a virtualenv of their own (their pins are not the
+/// clients').
+const KEYSTONE_PACKAGES: &[&str] = &["keystone==30.0.0", "gunicorn==27.0.1"];
 
 pub(crate) fn ensure() -> anyhow::Result<()> {
     ensure_wasm_target()?;
@@ -31,7 +35,10 @@ pub(crate) fn ensure() -> anyhow::Result<()> {
     ensure_container_tools()?;
     ensure_postgres()?;
     ensure_s3_server()?;
-    ensure_python_tools(&crate::root().join("target").join("python"))
+    let target = crate::root().join("target");
+    let sdk = crate::root().join("sdk").join("python");
+    ensure_virtualenv(&target.join("python"), PYTHON_PACKAGES, Some(&sdk))?;
+    ensure_virtualenv(&target.join("keystone"), KEYSTONE_PACKAGES, None)
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
@@ -109,20 +116,24 @@ fn apt_get() -> Command {
     command
 }
 
-/// Creates the virtualenv and installs [`PYTHON_PACKAGES`] and the SDK (editable, so that it follows the
-/// source) unless it already holds exactly them.
-fn ensure_python_tools(venv: &Path) -> anyhow::Result<()> {
-    let sdk = crate::root().join("sdk").join("python");
+/// Creates a virtualenv and installs `packages` and, editable (so that it follows the source), a local
+/// package, unless it already holds exactly them.
+fn ensure_virtualenv(venv: &Path, packages: &[&str], editable: Option<&Path>) -> anyhow::Result<()> {
     let stamp = venv.join("qinling-requirements.txt");
-    let wanted = format!("{}\n-e {}", PYTHON_PACKAGES.join("\n"), sdk.display());
+    let mut wanted = packages.join("\n");
+    if let Some(local) = editable {
+        wanted.push_str(&format!("\n-e {}", local.display()));
+    }
     if std::fs::read_to_string(&stamp).is_ok_and(|installed| installed == wanted) {
         return Ok(());
     }
-    println!("==> installing {} and the Python SDK into {}", PYTHON_PACKAGES.join(", "), venv.display());
+    println!("==> installing {} into {}", wanted.replace('\n', ", "), venv.display());
     crate::run(Command::new(python()).args(["-m", "venv"]).arg(venv))?;
     let pip = venv.join("bin").join("pip");
-    crate::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check"]).args(PYTHON_PACKAGES))?;
-    crate::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check", "-e"]).arg(&sdk))?;
+    crate::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check"]).args(packages))?;
+    if let Some(local) = editable {
+        crate::run(Command::new(&pip).args(["install", "--quiet", "--disable-pip-version-check", "-e"]).arg(local))?;
+    }
     std::fs::write(&stamp, wanted)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! A thin REST client: JSON in and out, and the server's `faultstring` as the error when a call fails.
 
 use anyhow::{Context, bail};
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
@@ -13,12 +14,18 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    pub(crate) fn new(connection: &Connection) -> Self {
-        Self {
-            http: reqwest::Client::new(),
+    pub(crate) fn new(connection: &Connection) -> anyhow::Result<Self> {
+        let mut headers = HeaderMap::new();
+        if let Some(token) = &connection.token {
+            let mut value = HeaderValue::from_str(token).context("the token is not a valid header value")?;
+            value.set_sensitive(true);
+            headers.insert("x-auth-token", value);
+        }
+        Ok(Self {
+            http: reqwest::Client::builder().default_headers(headers).build()?,
             base: connection.url.trim_end_matches('/').to_owned(),
             json: connection.json,
-        }
+        })
     }
 
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {

@@ -45,7 +45,7 @@ pub(crate) enum ClientCommand {
 }
 
 pub(crate) async fn run(connection: &Connection, command: ClientCommand) -> anyhow::Result<()> {
-    let api = Api::new(connection);
+    let api = Api::new(connection)?;
     match command {
         ClientCommand::Runtime(command) => runtime::run(&api, command).await,
         ClientCommand::Function(command) => function::run(&api, command).await,
@@ -64,6 +64,9 @@ pub(crate) struct Connection {
     /// The Qinling server's URL.
     #[arg(long, env = "QINLING_URL", default_value = "http://127.0.0.1:7070", global = true)]
     url: String,
+    /// A Keystone token, for a server with authentication on (`openstack token issue -c id -f value`).
+    #[arg(long, env = "OS_AUTH_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
     /// Print the server's JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,

@@ -1,6 +1,6 @@
 //! Server settings: [`ServerArgs`] as given (flags or `QINLING_*` environment variables), then
 //! [`Resolved`], with paths derived, the store opened and the Wasm host built. Container settings are in
-//! `containers.rs`.
+//! `containers.rs`, authentication settings in `auth.rs`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ use qinling_engine::{
 use qinling_store::{PackageStore, Store};
 use qinling_wasm::{WasmConfig, WasmExecutor};
 
+use super::auth::AuthArgs;
 use super::containers::ContainerArgs;
 
 #[derive(Args, Debug)]
@@ -75,6 +76,8 @@ pub(crate) struct ServerArgs {
     wasm_pooling: bool,
     #[command(flatten)]
     containers: ContainerArgs,
+    #[command(flatten)]
+    auth: Box<AuthArgs>,
 }
 
 /// Everything the server runs with, opened and built.
@@ -85,6 +88,7 @@ pub(crate) struct Resolved {
     pub(crate) wasm: WasmExecutor,
     pub(crate) engine_settings: EngineSettings,
     pub(crate) containers: ContainerArgs,
+    pub(crate) auth: Box<AuthArgs>,
 }
 
 impl Resolved {
@@ -139,6 +143,7 @@ impl Resolved {
                 job_seconds: args.job_seconds,
             },
             containers: args.containers,
+            auth: args.auth,
         })
     }
 }

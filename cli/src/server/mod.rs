@@ -2,6 +2,7 @@
 //! validated, then [`Resolved`], with the store opened and the Wasm host built), wired together, and served
 //! until SIGINT or SIGTERM.
 
+mod auth;
 mod config;
 mod containers;
 
@@ -22,6 +23,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
     init_tracing();
     let resolved = Resolved::from_args(args).await?;
+    let gate = resolved.auth.gate().await?;
     let listener = TcpListener::bind(resolved.listen).await.with_context(|| format!("binding {}", resolved.listen))?;
     let address = listener.local_addr()?;
     let mut engine = Engine::new(resolved.store, Arc::new(resolved.wasm), resolved.engine_settings);
@@ -31,7 +33,7 @@ pub(crate) async fn run(args: ServerArgs) -> anyhow::Result<()> {
         engine = engine.with_containers(containers);
     }
     let background = engine.start_background().await.context("starting the async queue and job scheduler")?;
-    let app = qinling_api::router(AppState::new(engine)).layer(tower_http::trace::TraceLayer::new_for_http());
+    let app = qinling_api::router(AppState::new(engine, gate)).layer(tower_http::trace::TraceLayer::new_for_http());
 
     // Tests and scripts read this line to find the port when listening on port 0.
     println!("qinling listening on http://{address}");

@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use qinling_core::{Condition, ConditionError, Execution, ExecutionFilter, ExecutionId, ExecutionStatus};
+use qinling_core::{
+    Condition, ConditionError, Execution, ExecutionFilter, ExecutionId, ExecutionStatus, FunctionId, ProjectScope,
+};
 use qinling_engine::NewExecution;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -14,7 +16,7 @@ use serde_json::{Value, json};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
-use crate::project::Project;
+use crate::project::{Listing, Project};
 use crate::target::TargetFields;
 use crate::{ApiError, AppState, time};
 
@@ -157,10 +159,12 @@ async fn create(
 async fn list(
     State(state): State<AppState>,
     Project(project): Project,
+    Listing(scope): Listing,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<ExecutionList>, ApiError> {
-    // Qinling's client passes function names here too: resolve each to its id.
+    // Qinling's client passes function names here too: resolve each to its id, in the listed project
+    // (across all projects, ids are taken as they are and names are the caller's project's).
     let functions = condition("function_id", query.function_id.as_deref(), |text| Ok(text.to_owned()))?;
     let function_id = match functions {
         None => None,
@@ -171,7 +175,11 @@ async fn list(
             };
             let mut ids = std::collections::HashMap::new();
             for name in names {
-                ids.insert(name.clone(), state.engine.find_function(&project, name).await?.id);
+                let id = match (name.parse::<FunctionId>(), &scope) {
+                    (Ok(id), ProjectScope::All) => id,
+                    _ => state.engine.find_function(scope.project().unwrap_or(&project), name).await?.id,
+                };
+                ids.insert(name.clone(), id);
             }
             Some(condition.map(|name| ids[name]))
         }
@@ -186,7 +194,7 @@ async fn list(
     };
     let page = query.page.page(|text| text.parse().ok())?;
     let limit = page.limit.unwrap_or(qinling_engine::DEFAULT_EXECUTION_PAGE);
-    let listed = state.engine.list_executions(&project, &filter, page).await?;
+    let listed = state.engine.list_executions(&scope, &filter, page).await?;
     let filters = [("function_id", query.function_id), ("status", query.status), ("description", query.description)];
     let next = next_link(&headers, "/v1/executions", &filters, limit, &listed);
     Ok(Json(ExecutionList { executions: listed.items.into_iter().map(Into::into).collect(), next }))

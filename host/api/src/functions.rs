@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::form::FunctionForm;
 use crate::page::{PageQuery, next_link};
-use crate::project::Project;
+use crate::project::{Admin, Listing, Project};
 use crate::{ApiError, AppState, json, time};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -135,13 +135,13 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    Project(project): Project,
+    Listing(scope): Listing,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<FunctionList>, ApiError> {
     let page = query.page(|text| text.parse().ok())?;
     let limit = page.limit;
-    let listed = state.engine.list_functions(&project, page).await?;
+    let listed = state.engine.list_functions(&scope, page).await?;
     let next = limit.and_then(|limit| next_link(&headers, "/v1/functions", &[], limit, &listed));
     Ok(Json(FunctionList { functions: listed.items.into_iter().map(Into::into).collect(), next }))
 }
@@ -196,7 +196,7 @@ async fn delete(
 /// The workers a function holds (Qinling's `function_id`, `worker_name` rows).
 async fn workers(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let function = state.engine.find_function(&project, &id).await?;
@@ -237,7 +237,7 @@ fn scale_count(body: &Bytes) -> Result<usize, ApiError> {
 /// `scale_up`: gives the function's latest code more workers (container functions only).
 async fn scale_up(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
@@ -249,7 +249,7 @@ async fn scale_up(
 /// `scale_down`: takes workers away, keeping one.
 async fn scale_down(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
@@ -261,7 +261,7 @@ async fn scale_down(
 /// `detach`: lets go of every worker of the function's latest code.
 async fn detach(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let function = state.engine.find_function(&project, &id).await?;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
-use crate::project::Project;
+use crate::project::{Listing, Project};
 use crate::target::{TargetFields, fields};
 use crate::{ApiError, AppState, time};
 
@@ -137,13 +137,13 @@ async fn create(
 
 async fn list(
     State(state): State<AppState>,
-    Project(project): Project,
+    Listing(scope): Listing,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<JobList>, ApiError> {
     let page = query.page(|text| text.parse().ok())?;
     let limit = page.limit;
-    let listed = state.engine.list_jobs(&project, page).await?;
+    let listed = state.engine.list_jobs(&scope, page).await?;
     let next = limit.and_then(|limit| next_link(&headers, "/v1/jobs", &[], limit, &listed));
     Ok(Json(JobList { jobs: listed.items.into_iter().map(Into::into).collect(), next }))
 }

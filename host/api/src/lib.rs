@@ -5,6 +5,7 @@
 //! the code base), and one [`ApiError`] that turns every failure into `{"faultstring": ...}`.
 
 mod aliases;
+mod auth;
 mod error;
 mod executions;
 mod extract;
@@ -25,6 +26,7 @@ mod time;
 mod versions;
 mod webhooks;
 
+pub use auth::Gate;
 pub use error::ApiError;
 pub use metrics::HttpMetrics;
 
@@ -43,30 +45,38 @@ pub struct AppState {
     pub engine: Engine,
     /// Request latencies, for `/metrics`.
     pub http: Arc<HttpMetrics>,
+    /// Who may use the resources.
+    pub gate: Arc<Gate>,
 }
 
 impl AppState {
-    pub fn new(engine: Engine) -> Self {
-        Self { engine, http: Arc::default() }
+    pub fn new(engine: Engine, gate: Gate) -> Self {
+        Self { engine, http: Arc::default(), gate: Arc::new(gate) }
     }
 }
 
-/// The whole API: `/`, `/v1` and every resource under it, with `/health` and `/metrics`.
+/// The whole API: `/`, `/v1` and every resource under it behind the auth gate; beside them `/health`,
+/// `/metrics`, package downloads for workers (signed links) and webhook invocations (they act as the
+/// webhook's owner), which need no token.
 pub fn router(state: AppState) -> Router {
     // Uploads may carry a package of up to the operator's limit, plus the other form fields.
     let upload_limit = state.engine.settings().max_package_size + MAX_BODY;
-    Router::new()
-        .merge(root::routes())
-        .merge(health::routes())
-        .merge(metrics::routes())
+    let resources = Router::new()
         .merge(runtimes::routes())
         .merge(functions::routes().layer(DefaultBodyLimit::max(upload_limit)))
         .merge(versions::routes())
-        .merge(packages::routes())
         .merge(aliases::routes())
         .merge(executions::routes())
         .merge(jobs::routes())
         .merge(webhooks::routes())
+        .route_layer(axum::middleware::from_fn_with_state(state.gate.clone(), auth::authenticate));
+    Router::new()
+        .merge(root::routes())
+        .merge(health::routes())
+        .merge(metrics::routes())
+        .merge(packages::routes())
+        .merge(webhooks::invoke_routes())
+        .merge(resources)
         .fallback(error::no_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::json::ApiJson;
 use crate::page::{PageQuery, next_link};
-use crate::project::Project;
+use crate::project::{Admin, Project};
 use crate::{ApiError, AppState, time};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -104,7 +104,7 @@ fn parse_kind(kind: Option<String>) -> Result<Option<RuntimeKind>, ApiError> {
 
 async fn create(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiJson(body): ApiJson<CreateRuntime>,
 ) -> Result<(StatusCode, Json<RuntimeBody>), ApiError> {
     let new = NewRuntime {
@@ -142,7 +142,7 @@ async fn show(
 
 async fn update(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateRuntime>,
 ) -> Result<Json<RuntimeBody>, ApiError> {
@@ -160,7 +160,7 @@ async fn update(
 
 async fn delete(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.engine.delete_runtime(&project, state.engine.find_runtime(&project, &id).await?.id).await?;
@@ -171,7 +171,7 @@ async fn delete(
 /// pool of workers (total, and idle ready ones).
 async fn pool(
     State(state): State<AppState>,
-    Project(project): Project,
+    Admin(project): Admin,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = state.engine.find_runtime(&project, &id).await?.id;

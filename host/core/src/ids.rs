@@ -117,3 +117,25 @@ mod tests {
         assert_eq!(err.to_string(), "\"../etc/passwd\" is not a valid UUID");
     }
 }
+
+/// Whose resources a list shows: one project's, or every project's (an admin's `all_projects`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectScope {
+    One(ProjectId),
+    All,
+}
+
+impl ProjectScope {
+    /// The one project, or `None` for all of them.
+    pub fn project(&self) -> Option<&ProjectId> {
+        match self {
+            Self::One(project) => Some(project),
+            Self::All => None,
+        }
+    }
+
+    /// The project id to bind as a filter: `None` (SQL NULL) matches every project.
+    pub fn filter(&self) -> Option<&str> {
+        self.project().map(ProjectId::as_str)
+    }
+}

@@ -29,7 +29,9 @@ pub use executor::{
     Prepared,
 };
 pub use function::{CodeSource, Function, PackageOrigin, StoredPackage};
-pub use ids::{AliasId, ExecutionId, FunctionId, JobId, ParseIdError, ProjectId, RuntimeId, VersionId, WebhookId};
+pub use ids::{
+    AliasId, ExecutionId, FunctionId, JobId, ParseIdError, ProjectId, ProjectScope, RuntimeId, VersionId, WebhookId,
+};
 pub use job::{Job, JobStatus, Webhook};
 pub use limits::{Limits, LimitsError, OperatorLimits, RequestedLimits};
 pub use orchestrator::{

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Utc;
 use qinling_core::{
     ContainerExecution, ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome, ExecutionRequest,
-    ExecutionResult, ExecutionStatus, Executor, FunctionId, Page, ProjectId, Target, WorkerKey,
+    ExecutionResult, ExecutionStatus, Executor, FunctionId, Page, ProjectId, ProjectScope, Target, WorkerKey,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -214,17 +214,18 @@ impl Engine {
     /// [`crate::DEFAULT_EXECUTION_PAGE`] executions.
     pub async fn list_executions(
         &self,
-        project: &ProjectId,
+        scope: &ProjectScope,
         filter: &ExecutionFilter,
         mut page: Page<ExecutionId>,
     ) -> Result<Listed<Execution>, EngineError> {
-        if let Some(marker) = page.marker {
+        // Across all projects a marker is any id; an unknown one gives an empty page.
+        if let (Some(marker), Some(project)) = (page.marker, scope.project()) {
             self.get_execution(project, marker)
                 .await
                 .map_err(|_| EngineError::Invalid(format!("marker {marker} is not an execution")))?;
         }
         page.limit = Some(page.limit.unwrap_or(crate::DEFAULT_EXECUTION_PAGE));
-        let items = self.store.list_executions(project, filter, &page).await?;
+        let items = self.store.list_executions(scope, filter, &page).await?;
         Ok(Listed::page(&page, items, |e| e.id.to_string()))
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use qinling_core::{
     AllowedHost, CodeRef, CodeSource, Function, FunctionId, PackageDigest, PackageOrigin, Page, PrepareError,
-    ProjectId, RequestedLimits, Runtime, RuntimeId, RuntimeKind, StoredPackage,
+    ProjectId, ProjectScope, RequestedLimits, Runtime, RuntimeId, RuntimeKind, StoredPackage,
 };
 use qinling_store::{ObjectRead, Users};
 
@@ -155,15 +155,16 @@ impl Engine {
 
     pub async fn list_functions(
         &self,
-        project: &ProjectId,
+        scope: &ProjectScope,
         page: Page<FunctionId>,
     ) -> Result<Listed<Function>, EngineError> {
-        if let Some(marker) = page.marker {
+        // Across all projects a marker is any id; an unknown one gives an empty page.
+        if let (Some(marker), Some(project)) = (page.marker, scope.project()) {
             self.get_function(project, marker)
                 .await
                 .map_err(|_| EngineError::Invalid(format!("marker {marker} is not a function")))?;
         }
-        let items = self.store.list_functions(project, &page).await?;
+        let items = self.store.list_functions(scope, &page).await?;
         Ok(Listed::page(&page, items, |function| function.id.to_string()))
     }
 

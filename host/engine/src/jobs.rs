@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use qinling_core::{
-    Execution, ExecutionId, ExecutionStatus, Job, JobId, JobStatus, Page, ProjectId, Target, Timestamp,
+    Execution, ExecutionId, ExecutionStatus, Job, JobId, JobStatus, Page, ProjectId, ProjectScope, Target, Timestamp,
 };
 use tokio::sync::watch;
 
@@ -93,13 +93,14 @@ impl Engine {
         self.store.get_job(project, id).await?.ok_or_else(|| EngineError::not_found("job", id))
     }
 
-    pub async fn list_jobs(&self, project: &ProjectId, page: Page<JobId>) -> Result<Listed<Job>, EngineError> {
-        if let Some(marker) = page.marker {
+    pub async fn list_jobs(&self, scope: &ProjectScope, page: Page<JobId>) -> Result<Listed<Job>, EngineError> {
+        // Across all projects a marker is any id; an unknown one gives an empty page.
+        if let (Some(marker), Some(project)) = (page.marker, scope.project()) {
             self.get_job(project, marker)
                 .await
                 .map_err(|_| EngineError::Invalid(format!("marker {marker} is not a job")))?;
         }
-        let items = self.store.list_jobs(project, &page).await?;
+        let items = self.store.list_jobs(scope, &page).await?;
         Ok(Listed::page(&page, items, |job| job.id.to_string()))
     }
 

@@ -2,7 +2,7 @@
 //! invoke URL needs no credentials and acts for the webhook's owner.
 
 use chrono::Utc;
-use qinling_core::{Execution, FunctionId, Page, ProjectId, Target, Webhook, WebhookId};
+use qinling_core::{Execution, FunctionId, Page, ProjectId, ProjectScope, Target, Webhook, WebhookId};
 
 use crate::{Engine, EngineError, Listed, NewExecution, validate};
 
@@ -45,15 +45,16 @@ impl Engine {
 
     pub async fn list_webhooks(
         &self,
-        project: &ProjectId,
+        scope: &ProjectScope,
         page: Page<WebhookId>,
     ) -> Result<Listed<Webhook>, EngineError> {
-        if let Some(marker) = page.marker {
+        // Across all projects a marker is any id; an unknown one gives an empty page.
+        if let (Some(marker), Some(project)) = (page.marker, scope.project()) {
             self.get_webhook(project, marker)
                 .await
                 .map_err(|_| EngineError::Invalid(format!("marker {marker} is not a webhook")))?;
         }
-        let items = self.store.list_webhooks(project, &page).await?;
+        let items = self.store.list_webhooks(scope, &page).await?;
         Ok(Listed::page(&page, items, |webhook| webhook.id.to_string()))
     }
 

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use qinling_core::{
-    Condition, Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId, Timestamp,
+    Condition, Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId,
+    ProjectScope, Timestamp,
 };
 use sqlx::Any;
 use sqlx::Arguments;
@@ -120,15 +121,18 @@ impl Store {
         row.as_ref().map(execution_from_row).transpose()
     }
 
-    /// A page of a project's executions, newest first, narrowed by `filter`.
+    /// A page of the executions in scope, newest first, narrowed by `filter`.
     pub async fn list_executions(
         &self,
-        project: &ProjectId,
+        scope: &ProjectScope,
         filter: &ExecutionFilter,
         page: &Page<ExecutionId>,
     ) -> Result<Vec<Execution>, StoreError> {
-        let mut query = Query::new(concat!("SELECT ", columns!(), " FROM executions WHERE project_id = "));
-        query.bind(project.as_str().to_owned());
+        let mut query = Query::new(concat!("SELECT ", columns!(), " FROM executions WHERE TRUE"));
+        if let Some(project) = scope.filter() {
+            query.push(" AND project_id = ");
+            query.bind(project.to_owned());
+        }
         if let Some(condition) = &filter.function_id {
             query.condition("function_id", condition.map(ToString::to_string));
         }
@@ -340,34 +344,41 @@ mod tests {
             store.record_execution(&ok, "").await.unwrap();
             store.record_execution(&failed, "").await.unwrap();
             let project = &function.project_id;
-            let all = store.list_executions(project, &ExecutionFilter::default(), &Page::all()).await.unwrap();
+            let scope = &ProjectScope::One(project.clone());
+            let all = store.list_executions(scope, &ExecutionFilter::default(), &Page::all()).await.unwrap();
             assert_eq!(all, vec![failed.clone(), ok.clone()]);
             let first = Page { limit: Some(1), marker: None };
-            let listed = store.list_executions(project, &ExecutionFilter::default(), &first).await.unwrap();
+            let listed = store.list_executions(scope, &ExecutionFilter::default(), &first).await.unwrap();
             assert_eq!(listed, vec![failed.clone(), ok.clone()], "one more than the limit tells a next page exists");
             let second = Page { limit: Some(1), marker: Some(failed.id) };
             assert_eq!(
-                store.list_executions(project, &ExecutionFilter::default(), &second).await.unwrap(),
+                store.list_executions(scope, &ExecutionFilter::default(), &second).await.unwrap(),
                 vec![ok.clone()]
             );
             let only_failed =
                 ExecutionFilter { status: Some(Condition::Eq(ExecutionStatus::Failed)), ..Default::default() };
-            assert_eq!(store.list_executions(project, &only_failed, &Page::all()).await.unwrap(), vec![failed.clone()]);
+            assert_eq!(store.list_executions(scope, &only_failed, &Page::all()).await.unwrap(), vec![failed.clone()]);
             let not_failed =
                 ExecutionFilter { status: Some(Condition::Neq(ExecutionStatus::Failed)), ..Default::default() };
-            assert_eq!(store.list_executions(project, &not_failed, &Page::all()).await.unwrap(), vec![ok.clone()]);
+            assert_eq!(store.list_executions(scope, &not_failed, &Page::all()).await.unwrap(), vec![ok.clone()]);
             let either = Condition::In(vec![ExecutionStatus::Failed, ExecutionStatus::Success]);
             let either = ExecutionFilter { status: Some(either), ..Default::default() };
-            assert_eq!(store.list_executions(project, &either, &Page::all()).await.unwrap().len(), 2);
+            assert_eq!(store.list_executions(scope, &either, &Page::all()).await.unwrap().len(), 2);
             let in_nothing = ExecutionFilter { status: Some(Condition::In(vec![])), ..Default::default() };
-            assert!(store.list_executions(project, &in_nothing, &Page::all()).await.unwrap().is_empty());
+            assert!(store.list_executions(scope, &in_nothing, &Page::all()).await.unwrap().is_empty());
             let not_in_nothing = ExecutionFilter { status: Some(Condition::NotIn(vec![])), ..Default::default() };
-            assert_eq!(store.list_executions(project, &not_in_nothing, &Page::all()).await.unwrap().len(), 2);
+            assert_eq!(store.list_executions(scope, &not_in_nothing, &Page::all()).await.unwrap().len(), 2);
             let other_function = ExecutionFilter {
                 function_id: Some(Condition::Eq(qinling_core::FunctionId::new())),
                 ..Default::default()
             };
-            assert!(store.list_executions(project, &other_function, &Page::all()).await.unwrap().is_empty());
+            assert!(store.list_executions(scope, &other_function, &Page::all()).await.unwrap().is_empty());
+            let elsewhere = &ProjectScope::One(ProjectId::new("other"));
+            assert!(
+                store.list_executions(elsewhere, &ExecutionFilter::default(), &Page::all()).await.unwrap().is_empty()
+            );
+            let everywhere = store.list_executions(&ProjectScope::All, &only_failed, &Page::all()).await.unwrap();
+            assert_eq!(everywhere, vec![failed.clone()], "all projects, still filtered");
             assert!(store.delete_execution(project, ok.id).await.unwrap());
             assert!(!store.delete_execution(project, ok.id).await.unwrap());
             assert_eq!(store.execution_log(project, ok.id).await.unwrap(), None);

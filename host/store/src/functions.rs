@@ -1,6 +1,6 @@
 //! Function records, and the questions asked before deleting one or its package.
 
-use qinling_core::{Function, FunctionId, PackageDigest, Page, ProjectId};
+use qinling_core::{Function, FunctionId, PackageDigest, Page, ProjectId, ProjectScope};
 use sqlx::any::AnyRow;
 
 use crate::rows::{self, CodeColumns, get, stamp};
@@ -77,21 +77,22 @@ impl Store {
         rows.iter().map(function_from_row).collect()
     }
 
-    /// A page of a project's functions, newest first.
+    /// A page of the functions in scope, newest first.
     pub async fn list_functions(
         &self,
-        project: &ProjectId,
+        scope: &ProjectScope,
         page: &Page<FunctionId>,
     ) -> Result<Vec<Function>, StoreError> {
         let rows = sqlx::query(select!(
-            "WHERE project_id = $1 AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM functions WHERE id = $2)) \
+            "WHERE ($1 IS NULL OR project_id = $1) \
+             AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM functions WHERE id = $2)) \
              ORDER BY created_at DESC, id DESC LIMIT $3"
         ))
-        .bind(project.as_str())
+        .bind(scope.filter())
         .bind(page.marker.map(|id| id.to_string()))
         .bind(page.fetch_limit())
-            .fetch_all(&self.db)
-            .await?;
+        .fetch_all(&self.db)
+        .await?;
         rows.iter().map(function_from_row).collect()
     }
 
@@ -220,13 +221,16 @@ pub(crate) mod tests {
             function.limits.timeout = Duration::from_secs(60);
             function.code = package(b"new package");
             assert!(store.update_function(&function).await.unwrap());
-            assert_eq!(store.list_functions(&project, &Page::all()).await.unwrap(), vec![function.clone()]);
+            let scope = ProjectScope::One(project.clone());
+            assert_eq!(store.list_functions(&scope, &Page::all()).await.unwrap(), vec![function.clone()]);
+            assert_eq!(store.list_functions(&ProjectScope::All, &Page::all()).await.unwrap(), vec![function.clone()]);
             function.code = CodeSource::Image { image: "registry.example.com/fn:1".into() };
             function.runtime_id = None;
             assert!(store.update_function(&function).await.unwrap());
             let stored = store.get_function(&project, function.id).await.unwrap().unwrap();
             assert_eq!(stored.code, function.code);
-            assert!(store.list_functions(&ProjectId::new("other"), &Page::all()).await.unwrap().is_empty());
+            let other = ProjectScope::One(ProjectId::new("other"));
+            assert!(store.list_functions(&other, &Page::all()).await.unwrap().is_empty());
         }
     }
 

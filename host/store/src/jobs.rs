@@ -2,7 +2,7 @@
 //! transaction that only succeeds if nobody fired it first, so each due time fires exactly once across
 //! restarts and server processes.
 
-use qinling_core::{Execution, Job, JobId, JobStatus, Page, ProjectId, Timestamp};
+use qinling_core::{Execution, Job, JobId, JobStatus, Page, ProjectId, ProjectScope, Timestamp};
 use sqlx::any::AnyRow;
 
 use crate::rows::{self, get, stamp};
@@ -58,12 +58,13 @@ impl Store {
     }
 
     /// A page of a project's jobs, newest first.
-    pub async fn list_jobs(&self, project: &ProjectId, page: &Page<JobId>) -> Result<Vec<Job>, StoreError> {
+    pub async fn list_jobs(&self, scope: &ProjectScope, page: &Page<JobId>) -> Result<Vec<Job>, StoreError> {
         let rows = sqlx::query(select!(
-            "WHERE project_id = $1 AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $2)) \
+            "WHERE ($1 IS NULL OR project_id = $1) \
+             AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $2)) \
              ORDER BY created_at DESC, id DESC LIMIT $3"
         ))
-        .bind(project.as_str())
+        .bind(scope.filter())
         .bind(page.marker.map(|id| id.to_string()))
         .bind(page.fetch_limit())
         .fetch_all(&self.db)

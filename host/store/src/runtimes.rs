@@ -42,8 +42,9 @@ impl Store {
         Ok(())
     }
 
+    /// A runtime the project may use: its own, or a public one.
     pub async fn get_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<Option<Runtime>, StoreError> {
-        let row = sqlx::query(select!("WHERE id = $1 AND project_id = $2"))
+        let row = sqlx::query(select!("WHERE id = $1 AND (project_id = $2 OR is_public = 1)"))
             .bind(id.to_string())
             .bind(project.as_str())
             .fetch_optional(&self.db)
@@ -51,33 +52,35 @@ impl Store {
         row.as_ref().map(runtime_from_row).transpose()
     }
 
-    /// Up to `limit` runtimes of a project with this name (names need not be unique).
+    /// Up to `limit` runtimes the project may use with this name (names need not be unique).
     pub async fn runtimes_named(
         &self,
         project: &ProjectId,
         name: &str,
         limit: i64,
     ) -> Result<Vec<Runtime>, StoreError> {
-        let rows = sqlx::query(select!("WHERE project_id = $1 AND name = $2 ORDER BY created_at LIMIT $3"))
-            .bind(project.as_str())
-            .bind(name)
-            .bind(limit)
-            .fetch_all(&self.db)
-            .await?;
+        let rows =
+            sqlx::query(select!("WHERE (project_id = $1 OR is_public = 1) AND name = $2 ORDER BY created_at LIMIT $3"))
+                .bind(project.as_str())
+                .bind(name)
+                .bind(limit)
+                .fetch_all(&self.db)
+                .await?;
         rows.iter().map(runtime_from_row).collect()
     }
 
-    /// A page of a project's runtimes, newest first.
+    /// A page of the runtimes a project may use (its own and the public ones), newest first.
     pub async fn list_runtimes(&self, project: &ProjectId, page: &Page<RuntimeId>) -> Result<Vec<Runtime>, StoreError> {
         let rows = sqlx::query(select!(
-            "WHERE project_id = $1 AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM runtimes WHERE id = $2)) \
+            "WHERE (project_id = $1 OR is_public = 1) \
+             AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM runtimes WHERE id = $2)) \
              ORDER BY created_at DESC, id DESC LIMIT $3"
         ))
         .bind(project.as_str())
         .bind(page.marker.map(|id| id.to_string()))
         .bind(page.fetch_limit())
-            .fetch_all(&self.db)
-            .await?;
+        .fetch_all(&self.db)
+        .await?;
         rows.iter().map(runtime_from_row).collect()
     }
 
@@ -173,10 +176,10 @@ mod tests {
     use crate::testing::{runtime, stores};
 
     #[tokio::test]
-    async fn runtimes_round_trip_within_their_project() {
+    async fn private_runtimes_stay_in_their_project_and_public_ones_are_everyone_s() {
         for (store, _dir) in stores().await {
             let project = ProjectId::default();
-            let runtime = runtime(&project);
+            let runtime = Runtime { is_public: false, ..runtime(&project) };
             store.insert_runtime(&runtime).await.unwrap();
             assert_eq!(store.get_runtime(&project, runtime.id).await.unwrap(), Some(runtime.clone()));
             assert_eq!(store.list_runtimes(&project, &Page::all()).await.unwrap(), vec![runtime.clone()]);
@@ -185,6 +188,19 @@ mod tests {
             assert!(store.list_runtimes(&other, &Page::all()).await.unwrap().is_empty());
             assert_eq!(store.runtimes_named(&project, "wasm", 2).await.unwrap(), vec![runtime.clone()]);
             assert!(store.runtimes_named(&project, "python", 2).await.unwrap().is_empty());
+            assert!(store.runtimes_named(&other, "wasm", 2).await.unwrap().is_empty());
+
+            let public = crate::testing::runtime(&project);
+            assert!(public.is_public);
+            store.insert_runtime(&public).await.unwrap();
+            assert_eq!(store.get_runtime(&other, public.id).await.unwrap(), Some(public.clone()));
+            assert_eq!(store.list_runtimes(&other, &Page::all()).await.unwrap(), vec![public.clone()]);
+            assert_eq!(store.runtimes_named(&other, "wasm", 2).await.unwrap(), vec![public.clone()]);
+            assert_eq!(
+                store.delete_runtime(&other, public.id).await.unwrap(),
+                Ok(false),
+                "only its project deletes it"
+            );
         }
     }
 

@@ -1,6 +1,6 @@
 //! Webhooks: URLs that run a function (or alias) asynchronously with the request body as input.
 
-use qinling_core::{Page, ProjectId, Webhook, WebhookId};
+use qinling_core::{Page, ProjectId, ProjectScope, Webhook, WebhookId};
 use sqlx::any::AnyRow;
 
 use crate::rows::{self, get, stamp};
@@ -50,12 +50,17 @@ impl Store {
     }
 
     /// A page of a project's webhooks, newest first.
-    pub async fn list_webhooks(&self, project: &ProjectId, page: &Page<WebhookId>) -> Result<Vec<Webhook>, StoreError> {
+    pub async fn list_webhooks(
+        &self,
+        scope: &ProjectScope,
+        page: &Page<WebhookId>,
+    ) -> Result<Vec<Webhook>, StoreError> {
         let rows = sqlx::query(select!(
-            "WHERE project_id = $1 AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM webhooks WHERE id = $2)) \
+            "WHERE ($1 IS NULL OR project_id = $1) \
+             AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM webhooks WHERE id = $2)) \
              ORDER BY created_at DESC, id DESC LIMIT $3"
         ))
-        .bind(project.as_str())
+        .bind(scope.filter())
         .bind(page.marker.map(|id| id.to_string()))
         .bind(page.fetch_limit())
         .fetch_all(&self.db)
@@ -131,7 +136,8 @@ mod tests {
             assert_eq!(store.get_webhook(Some(&ProjectId::new("other")), webhook.id).await.unwrap(), None);
             webhook.target = Target::Alias("prod".into());
             assert!(store.update_webhook(&webhook).await.unwrap());
-            assert_eq!(store.list_webhooks(project, &Page::all()).await.unwrap(), vec![webhook.clone()]);
+            let scope = ProjectScope::One(project.clone());
+            assert_eq!(store.list_webhooks(&scope, &Page::all()).await.unwrap(), vec![webhook.clone()]);
             assert!(store.delete_webhook(project, webhook.id).await.unwrap());
             assert!(!store.delete_webhook(project, webhook.id).await.unwrap());
         }
