@@ -1,14 +1,13 @@
 //! The same sync executions on the embedded defaults (SQLite + a local package directory) and on the
 //! multi-replica setup (PostgreSQL + S3), side by side: two release servers, alternated rep by rep, each
 //! execution recorded before its answer. `cargo xtask bench` starts a throwaway PostgreSQL and names it in
-//! `QINLING_BENCH_POSTGRES`; S3 is `s3s-fs` (installed into target/tools) over a temporary directory.
+//! `QINLING_BENCH_POSTGRES`; S3 is `s3s-fs` (installed into target/tools) over a temporary directory, from qinling-test-services.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use qinling_benches::server::{Server, load};
 use qinling_benches::{guest, median, micros, percentile};
+use qinling_test_services::{S3Server, s3_credentials};
 use serde_json::json;
 
 const REPS: usize = 3;
@@ -16,63 +15,18 @@ const SEQUENTIAL: usize = 500;
 const CONCURRENCY: usize = 32;
 const LOAD_TIME: Duration = Duration::from_secs(3);
 
-/// `s3s-fs` on a free port, killed when dropped.
-struct S3 {
-    child: Child,
-    port: u16,
-    _root: tempfile::TempDir,
-}
-
-impl S3 {
-    fn start() -> Self {
-        let root = tempfile::tempdir().unwrap();
-        std::fs::create_dir(root.path().join("qinling")).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/tools/bin/s3s-fs");
-        let child = Command::new(binary)
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--access-key",
-                "bench",
-                "--secret-key",
-                "bench",
-            ])
-            .arg(root.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting s3s-fs (cargo xtask bench installs it)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "s3s-fs did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port, _root: root }
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let postgres =
         std::env::var("QINLING_BENCH_POSTGRES").expect("run with `cargo xtask bench` (it starts PostgreSQL)");
-    let s3 = S3::start();
-    let store = format!("s3://qinling/packages?endpoint=http://127.0.0.1:{}&allow_http=true&region=us-east-1", s3.port);
+    let s3 = S3Server::start(&["qinling"]);
+    let store = s3.url("qinling/packages");
     let (embedded_dir, replica_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let embedded = Server::start(embedded_dir.path(), &[]);
     let replica = Server::start_with_env(
         replica_dir.path(),
         &["--database-url", &postgres, "--package-store", &store],
-        &[("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")],
+        &s3_credentials().iter().map(|(key, value)| (key.as_str(), value.as_str())).collect::<Vec<_>>(),
     );
     let mut subjects = Vec::new();
     for server in [&embedded, &replica] {

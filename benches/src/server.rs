@@ -55,6 +55,14 @@ impl Server {
     pub fn api(&self) -> Api {
         Api { client: reqwest::Client::new(), url: self.url.clone() }
     }
+
+    /// Calls that carry a Keystone token (`X-Auth-Token`), for a server with authentication on.
+    pub fn api_as(&self, token: &str) -> Api {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-auth-token", token.parse().expect("a token is a header value"));
+        let client = reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client");
+        Api { client, url: self.url.clone() }
+    }
 }
 
 impl Drop for Server {

@@ -10,7 +10,13 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Keystone, Server, assert_fault, guest};
+use crate::support::{Keystone, Server, ServerOptions, assert_fault, guest};
+
+/// A server with authentication on against `keystone`, believing tokens for `cache_secs`.
+async fn server_with_auth(keystone: &Keystone, cache_secs: u64) -> Server {
+    let settings = keystone.server_settings(cache_secs).await;
+    Server::start_with(ServerOptions { args: settings.args, env: settings.env, ..Default::default() }).await
+}
 
 /// A request as the holder of `token`.
 async fn call(server: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -40,7 +46,7 @@ async fn projects_see_only_their_own_and_admins_manage_runtimes() {
     let beta = keystone.create_project("beta").await;
     keystone.create_user("alice", "alice-pw", &alpha, "member").await;
     keystone.create_user("bob", "bob-pw", &beta, "member").await;
-    let server = Server::start_with(keystone.server_options(1).await).await;
+    let server = server_with_auth(&keystone, 1).await;
     let admin = keystone.token("admin", crate::support::KEYSTONE_ADMIN_PASSWORD, "admin").await;
     let alice = keystone.token("alice", "alice-pw", "alpha").await;
     let bob = keystone.token("bob", "bob-pw", "beta").await;
@@ -137,7 +143,7 @@ async fn the_openstack_client_logs_in_to_keystone_and_works_unmodified() {
     let keystone = Keystone::start().await;
     let alpha = keystone.create_project("alpha").await;
     keystone.create_user("alice", "alice-pw", &alpha, "member").await;
-    let server = Server::start_with(keystone.server_options(60).await).await;
+    let server = server_with_auth(&keystone, 60).await;
     keystone.register_service("function-engine", &server.url).await;
     let openstack = |user: &str, password: &str, project: &str, args: &[&str]| {
         let output = Command::new(crate::openstack::openstack_binary())

@@ -1,19 +1,16 @@
 //! Helpers shared by the end-to-end tests: a running server, an HTTP client speaking its API, the guest
-//! components built from source, real containers on Podman, and the real services some tests need
-//! (PostgreSQL, an S3 server, Keystone).
+//! components built from source, real containers on Podman, fresh PostgreSQL databases, and (from
+//! `qinling-test-services`) an S3 server and Keystone.
 
 mod containers;
 mod guests;
-mod keystone;
 mod postgres;
-mod s3;
 mod server;
 
 pub use containers::{ContainerServer, Scope, function_image, python_image, zip_package};
 pub use guests::{c_rot13, guest, invalid_components, python, qinling_py};
-pub use keystone::{ADMIN_PASSWORD as KEYSTONE_ADMIN_PASSWORD, Keystone};
 pub use postgres::fresh_postgres_database;
-pub use s3::{ACCESS_KEY as S3_ACCESS_KEY, S3Server, credentials as s3_credentials};
+pub use qinling_test_services::{KEYSTONE_ADMIN_PASSWORD, Keystone, S3_ACCESS_KEY, S3Server, s3_credentials};
 pub use server::{Server, ServerOptions};
 
 use reqwest::StatusCode;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::guests::workspace_root;
+use crate::workspace_root;
 
 pub const ACCESS_KEY: &str = "qinling-test";
 pub const SECRET_KEY: &str = "qinling-test-secret";

@@ -11,12 +11,18 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::ServerOptions;
-use super::guests::workspace_root;
+use crate::workspace_root;
 
 pub const ADMIN_PASSWORD: &str = "admin-secret";
 /// The service user Qinling validates tokens as.
 const SERVICE_USER: (&str, &str) = ("qinling", "qinling-secret");
+/// `qinling server` flags and environment that turn authentication on against a Keystone.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
 /// How long Keystone may take to answer after gunicorn starts.
 const STARTUP: Duration = Duration::from_secs(60);
 
@@ -150,12 +156,12 @@ impl Keystone {
         self.admin_post("/endpoints", endpoint).await;
     }
 
-    /// Creates the `service` project and Qinling's service user in it, and returns the server options
+    /// Creates the `service` project and Qinling's service user in it, and returns the server settings
     /// that turn authentication on against this Keystone.
-    pub async fn server_options(&self, token_cache_secs: u64) -> ServerOptions {
+    pub async fn server_settings(&self, token_cache_secs: u64) -> ServerSettings {
         let service = self.create_project("service").await;
         self.create_user(SERVICE_USER.0, SERVICE_USER.1, &service, "service").await;
-        ServerOptions {
+        ServerSettings {
             args: vec![
                 "--auth-enable".into(),
                 "true".into(),
@@ -167,7 +173,6 @@ impl Keystone {
                 token_cache_secs.to_string(),
             ],
             env: vec![("QINLING_KEYSTONE_PASSWORD".into(), SERVICE_USER.1.into())],
-            ..Default::default()
         }
     }
 
