@@ -27,10 +27,23 @@ pub enum EngineError {
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// An executor failed for reasons that are not the function's.
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<StoreError> for EngineError {
+    fn from(error: StoreError) -> Self {
+        if error.is_reference_race() {
+            return Self::Conflict(
+                "another request changed what this refers to at the same moment (a resource it names was \
+                 deleted, or something started using what it deletes); look again and retry"
+                    .into(),
+            );
+        }
+        Self::Store(error)
+    }
 }
 
 impl EngineError {

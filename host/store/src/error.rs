@@ -1,4 +1,7 @@
 //! Store failures. Callers map them to "the platform failed"; "not found" is an `Option`, not an error.
+//! The one exception is a broken reference: a write that names a row another request just deleted, or a
+//! delete of a row another request just referred to (the check before the write could not see it). The
+//! database's foreign keys refuse it, and [`StoreError::is_reference_race`] says so.
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -12,4 +15,12 @@ pub enum StoreError {
     Config(String),
     #[error("corrupt data in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
+}
+
+impl StoreError {
+    /// Whether a foreign key refused the write: the rows it refers to, or the rows referring to what it
+    /// deletes, were changed by a concurrent request. Nothing was written; the caller may look again.
+    pub fn is_reference_race(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e)) if e.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
+    }
 }

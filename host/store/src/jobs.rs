@@ -175,6 +175,32 @@ mod tests {
     use crate::testing::{function, stores};
 
     #[tokio::test]
+    async fn a_job_for_a_function_deleted_meanwhile_is_refused_as_a_reference_race() {
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            store.delete_function(&function.project_id, function.id).await.unwrap().unwrap();
+            let now = Utc::now();
+            let orphan = Job {
+                id: JobId::new(),
+                project_id: function.project_id.clone(),
+                name: "late".into(),
+                target: Target::Function { id: function.id, version: 0 },
+                function_input: None,
+                pattern: None,
+                status: JobStatus::Running,
+                first_execution_time: None,
+                next_execution_time: now,
+                count: Some(1),
+                created_at: now,
+                updated_at: now,
+            };
+            let refused = store.insert_job(&orphan).await.unwrap_err();
+            assert!(refused.is_reference_race(), "{refused}");
+            assert_eq!(store.get_job(&function.project_id, orphan.id).await.unwrap(), None);
+        }
+    }
+
+    #[tokio::test]
     async fn a_due_job_fires_once() {
         for (store, _dir) in stores().await {
             let function = function(&store).await;
