@@ -5,6 +5,7 @@
 
 pub mod podman;
 pub mod server;
+pub mod wrk;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,9 +13,14 @@ use std::time::Duration;
 /// An example package by file name (`word_stats`, `http_hello`, `c-rot13`, `python-hello`...), from the
 /// directory `cargo xtask bench` fills.
 pub fn guest(name: &str) -> Vec<u8> {
-    let dir = std::env::var("QINLING_GUESTS").expect("run the benchmarks with `cargo xtask bench`");
-    let path = PathBuf::from(dir).join(format!("{name}.wasm"));
+    let path = guest_path(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Where the example `name` was built to (for tools that read the file themselves).
+pub fn guest_path(name: &str) -> PathBuf {
+    let dir = std::env::var("QINLING_GUESTS").expect("run the benchmarks with `cargo xtask bench`");
+    PathBuf::from(dir).join(format!("{name}.wasm"))
 }
 
 /// The release `qinling` binary (set by `cargo xtask bench`).

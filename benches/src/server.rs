@@ -52,6 +52,16 @@ impl Server {
         Self { child, url }
     }
 
+    /// The server's resident memory, in KiB (from /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("the server's status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/<pid>/status")
+    }
+
     pub fn api(&self) -> Api {
         Api { client: reqwest::Client::new(), url: self.url.clone() }
     }

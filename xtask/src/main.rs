@@ -60,6 +60,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 
 fn bench(args: &[String]) -> anyhow::Result<()> {
     prerequisites::ensure()?;
+    prerequisites::ensure_bench_tools()?;
     let root = root();
     // Every example in one directory, named after its example, for the benchmarks to pick from.
     let guest_dir = root.join("target").join("bench-guests");

@@ -23,6 +23,10 @@ const WASI_LIBC_MARKER: &str = "/usr/lib/wasm32-wasi/crt1-command.o";
 const CONTAINER_PACKAGES: &[&str] = &["podman", "runc", "debootstrap"];
 /// The S3 server the tests use: pinned (later versions need a newer rustc), with its lock file.
 const S3_SERVER: (&str, &str) = ("s3s-fs", "0.14.1");
+/// Debian packages the benchmarks use: the HTTP load generator and the plotter.
+const BENCH_PACKAGES: &[&str] = &["wrk", "gnuplot-nox"];
+/// The peer of the benchmarks: the crate, its binary and the version (the wasmtime the host embeds).
+const PEER: (&str, &str, &str) = ("wasmtime-cli", "wasmtime", "48.0.8");
 /// Python packages the tests use, pinned so that a test run means the same thing on every machine.
 const PYTHON_PACKAGES: &[&str] = &["python-openstackclient==10.5.0", "python-qinlingclient==5.1.1"];
 /// Keystone and the WSGI server it runs under, in a virtualenv of their own (their pins are not the
@@ -91,17 +95,39 @@ fn ensure_postgres() -> anyhow::Result<()> {
 }
 
 fn ensure_s3_server() -> anyhow::Result<()> {
-    let tools = crate::root().join("target").join("tools");
     let (name, version) = S3_SERVER;
-    let binary = tools.join("bin").join(name);
-    let installed = Command::new(&binary).arg("--version").output();
+    ensure_cargo_tool(name, name, version, &["--features", "binary"], "the S3 server of the tests")
+}
+
+/// What only the benchmarks need: `wrk` (the HTTP load generator) and gnuplot (the curves) from Debian,
+/// and the peer they compare against, `wasmtime serve` from wasmtime-cli (a release build of ~10
+/// minutes, once).
+pub(crate) fn ensure_bench_tools() -> anyhow::Result<()> {
+    let installed = |tool: &str| Command::new("which").arg(tool).output().is_ok_and(|out| out.status.success());
+    if !installed("wrk") || !installed("gnuplot") {
+        println!("==> installing {} from Debian (load and plots for the benchmarks)", BENCH_PACKAGES.join(", "));
+        crate::run(apt_get().args(["update", "-qq"]))?;
+        crate::run(
+            apt_get().args(["install", "-y", "-qq"]).args(BENCH_PACKAGES).env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    let (name, binary, version) = PEER;
+    ensure_cargo_tool(name, binary, version, &[], "the peer the benchmarks compare against")
+}
+
+/// Installs crate `name` at `version` into `target/tools` unless its `binary` already reports that version.
+fn ensure_cargo_tool(name: &str, binary: &str, version: &str, extra: &[&str], why: &str) -> anyhow::Result<()> {
+    let tools = crate::root().join("target").join("tools");
+    let installed = Command::new(tools.join("bin").join(binary)).arg("--version").output();
     if installed.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(version)) {
         return Ok(());
     }
-    println!("==> installing {name} {version} into {} (the S3 server of the tests)", tools.display());
+    println!("==> installing {name} {version} into {} ({why})", tools.display());
     crate::run(
         Command::new(crate::cargo())
-            .args(["install", "--locked", "--quiet", "--features", "binary", "--version", version, name, "--root"])
+            .args(["install", "--locked", "--quiet", "--version", version, name])
+            .args(extra)
+            .arg("--root")
             .arg(&tools),
     )
 }

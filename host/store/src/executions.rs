@@ -28,11 +28,7 @@ impl Store {
     /// Records a finished (sync) execution with its log and counts it against its function or version,
     /// in one transaction.
     pub async fn record_execution(&self, execution: &Execution, log: &str) -> Result<(), StoreError> {
-        let mut tx = self.db.begin_with(self.backend.begin_write()).await?;
-        insert(execution, log).execute(&mut *tx).await?;
-        count_execution(&mut tx, execution).await?;
-        tx.commit().await?;
-        Ok(())
+        self.recorder.record(execution.clone(), log.to_owned()).await
     }
 
     /// Queues an accepted async execution (status `running`, unclaimed).
@@ -249,6 +245,17 @@ impl Query {
 }
 
 /// Counts an execution against what ran: the version it named, or the function's latest code.
+/// Writes a finished execution with its log and counts it against its function (or version), inside a
+/// transaction of the caller's (the recorder's batch).
+pub(crate) async fn write_record(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    execution: &Execution,
+    log: &str,
+) -> Result<(), StoreError> {
+    insert(execution, log).execute(&mut **tx).await?;
+    count_execution(tx, execution).await
+}
+
 async fn count_execution(tx: &mut sqlx::Transaction<'_, Any>, execution: &Execution) -> Result<(), StoreError> {
     let function_id = execution.function_id.to_string();
     if execution.function_version > 0 {
@@ -318,6 +325,27 @@ mod tests {
                 .then(|| ExecutionResult { output: r#"{"words":2}"#.into(), duration: Duration::from_micros(1500) }),
             created_at: now,
             updated_at: now,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_records_are_all_committed_and_a_bad_one_fails_alone() {
+        for (store, _dir) in stores().await {
+            let function = function(&store).await;
+            let first = execution(&function, ExecutionStatus::Success);
+            store.record_execution(&first, "").await.unwrap();
+            let mut records: Vec<Execution> =
+                (0..100).map(|_| execution(&function, ExecutionStatus::Success)).collect();
+            records.insert(50, first.clone()); // Recorded already: its id is taken.
+            let results =
+                futures::future::join_all(records.iter().map(|record| store.record_execution(record, "log"))).await;
+            let failed: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
+            assert_eq!(failed, [50], "only the duplicate fails");
+            let project = &function.project_id;
+            assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 101);
+            for record in records.iter().filter(|record| record.id != first.id) {
+                assert_eq!(store.execution_log(project, record.id).await.unwrap().as_deref(), Some("log"));
+            }
         }
     }
 

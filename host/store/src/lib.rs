@@ -12,6 +12,7 @@ mod executions;
 mod functions;
 mod jobs;
 mod packages;
+mod recorder;
 mod rows;
 mod runtimes;
 mod versions;
@@ -25,6 +26,7 @@ use qinling_core::PackageDigest;
 use sqlx::AnyPool;
 
 use db::Backend;
+use recorder::Recorder;
 
 /// What still refers to a function, a version or an alias, and so prevents its deletion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,6 +48,7 @@ pub struct Store {
     db: AnyPool,
     backend: Backend,
     packages: PackageStore,
+    recorder: Recorder,
 }
 
 impl Store {
@@ -53,7 +56,8 @@ impl Store {
     /// go to `packages`.
     pub async fn open(database_url: &str, packages: PackageStore) -> Result<Self, StoreError> {
         let (db, backend) = db::connect(database_url).await?;
-        Ok(Self { db, backend, packages })
+        let recorder = Recorder::start(db.clone(), backend);
+        Ok(Self { db, backend, packages, recorder })
     }
 
     pub fn packages(&self) -> &PackageStore {

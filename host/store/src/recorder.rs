@@ -1,0 +1,76 @@
+//! Group commit of finished sync executions. Every sync execution is recorded durably before its answer;
+//! on SQLite with `synchronous = FULL` a commit costs a disk flush, and writers take turns, so one commit
+//! per execution caps throughput at the disk's flush rate and makes writers wait in SQLite's busy loop.
+//! Instead one task writes them: it takes every record waiting (up to [`MAX_BATCH`]), writes them in one
+//! transaction, and answers each caller once that transaction is committed. Alone, a record is committed
+//! at once; under load, the records that arrived during one flush share the next. If a batch fails, its
+//! records are retried one by one, so that one bad record fails only its own caller.
+
+use qinling_core::Execution;
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::StoreError;
+use crate::db::Backend;
+use crate::executions::write_record;
+
+/// Most records committed in one transaction.
+const MAX_BATCH: usize = 256;
+/// Records that may wait for the writer; more wait for room (the caller's execution is already done).
+const QUEUE: usize = 4096;
+
+struct Record {
+    execution: Execution,
+    log: String,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    records: mpsc::Sender<Record>,
+}
+
+impl Recorder {
+    /// Starts the writer task; it ends when the last [`Recorder`] clone is dropped.
+    pub(crate) fn start(db: AnyPool, backend: Backend) -> Self {
+        let (records, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(write(db, backend, receiver));
+        Self { records }
+    }
+
+    /// Records a finished execution and its log; returns once they are committed.
+    pub(crate) async fn record(&self, execution: Execution, log: String) -> Result<(), StoreError> {
+        let (done, committed) = oneshot::channel();
+        let stopped = || StoreError::Config("the execution recorder has stopped".into());
+        self.records.send(Record { execution, log, done }).await.map_err(|_| stopped())?;
+        committed.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write(db: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Record>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let result = commit(&db, backend, &batch).await;
+        if result.is_ok() || batch.len() == 1 {
+            let mut result = Some(result);
+            for record in batch.drain(..) {
+                // Only a batch of one can fail here; every record of a committed batch gets Ok.
+                let _ = record.done.send(result.take().unwrap_or(Ok(())));
+            }
+            continue;
+        }
+        for record in batch.drain(..) {
+            let alone = commit(&db, backend, std::slice::from_ref(&record)).await;
+            let _ = record.done.send(alone);
+        }
+    }
+}
+
+async fn commit(db: &AnyPool, backend: Backend, records: &[Record]) -> Result<(), StoreError> {
+    let mut tx = db.begin_with(backend.begin_write()).await?;
+    for record in records {
+        write_record(&mut tx, &record.execution, &record.log).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
