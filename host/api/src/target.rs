@@ -18,12 +18,18 @@ pub(crate) struct TargetFields {
 }
 
 impl TargetFields {
-    /// The target named, if any field names one; a function may be named by id or by name.
+    /// The target named, if any field names one; a function may be named by id or by name. The engine
+    /// checks the target exists when it uses it.
     pub(crate) async fn target(&self, engine: &Engine, project: &ProjectId) -> Result<Option<Target>, ApiError> {
         match (&self.function_id, &self.function_alias) {
             (Some(_), Some(_)) => Err(ApiError::bad_request("give either function_id or function_alias, not both")),
             (Some(name_or_id), None) => {
-                let id = engine.find_function(project, name_or_id).await?.id;
+                // An id is taken as it is (the engine checks it when it resolves the target); a name is
+                // looked up.
+                let id = match name_or_id.parse() {
+                    Ok(id) => id,
+                    Err(_) => engine.find_function(project, name_or_id).await?.id,
+                };
                 Ok(Some(Target::Function { id, version: self.function_version.unwrap_or(0) }))
             }
             (None, Some(_)) if self.function_version.unwrap_or(0) != 0 => Err(ApiError::bad_request(

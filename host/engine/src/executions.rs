@@ -62,7 +62,7 @@ impl Engine {
     pub async fn create_execution(&self, project: &ProjectId, new: NewExecution) -> Result<Execution, EngineError> {
         validate::text("description", &new.description)?;
         let runnable = self.resolve(project, &new.target).await?;
-        self.place(project, &runnable).await?;
+        let place = self.place(project, &runnable).await?;
         let now = Utc::now();
         let execution = Execution {
             id: ExecutionId::new(),
@@ -82,7 +82,7 @@ impl Engine {
             self.enqueue(&execution).await?;
             return Ok(execution);
         }
-        let (execution, log) = self.run(&runnable, execution, Admission::Refuse).await?;
+        let (execution, log) = self.run_at(Ok(place), &runnable, execution, Admission::Refuse).await?;
         self.store.record_execution(&execution, &log).await?;
         Ok(execution)
     }
@@ -92,6 +92,18 @@ impl Engine {
     pub(crate) async fn run(
         &self,
         runnable: &Runnable,
+        execution: Execution,
+        admission: Admission,
+    ) -> Result<(Execution, String), EngineError> {
+        let place = self.place(&execution.project_id, runnable).await;
+        self.run_at(place, runnable, execution, admission).await
+    }
+
+    /// [`Engine::run`] where the runnable has been placed already (or could not be).
+    async fn run_at(
+        &self,
+        place: Result<Place<'_>, EngineError>,
+        runnable: &Runnable,
         mut execution: Execution,
         admission: Admission,
     ) -> Result<(Execution, String), EngineError> {
@@ -100,7 +112,7 @@ impl Engine {
             Admission::Wait => None,
         };
         let _function_slot = self.function_slot(runnable.function_id).await?;
-        let outcome = match self.place(&execution.project_id, runnable).await {
+        let outcome = match place {
             Ok(place) => loop {
                 match self.execute_at(&place, runnable, &execution).await {
                     Err(ExecuteError::Overloaded(why)) => match admission {

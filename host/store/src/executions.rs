@@ -64,6 +64,16 @@ impl Store {
                 columns!()
             ),
         };
+        // Idle queue workers poll; a read tells them the queue is empty without taking the database's
+        // write lock (on SQLite, one writer at a time: an empty claim would make the execution recorder
+        // wait its turn).
+        let queued: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM executions WHERE status = 'running' AND claimed_by IS NULL LIMIT 1")
+                .fetch_optional(&self.db)
+                .await?;
+        if queued.is_none() {
+            return Ok(None);
+        }
         let row = sqlx::query(sql).bind(worker).bind(stamp(now)).fetch_optional(&self.db).await?;
         row.as_ref().map(execution_from_row).transpose()
     }
