@@ -80,22 +80,18 @@ async fn main() {
     let (open_execution, guarded_execution) = (p50(&mut open_executions), p50(&mut guarded_executions));
     let (open_rate, guarded_rate) = (median(&mut open_rates), median(&mut guarded_rates));
     println!("authentication with a warm token cache ({}; medians of {REPS} alternated reps)", subjects[1].name);
-    println!(
-        "  GET function   c=1  p50  {} {:7.1} µs   keystone {:7.1} µs   +{:.1} µs ({:.2}x)",
-        subjects[0].name,
-        micros(open_show),
-        micros(guarded_show),
-        micros(guarded_show.saturating_sub(open_show)),
-        guarded_show.as_secs_f64() / open_show.as_secs_f64()
-    );
-    println!(
-        "  sync execution c=1  p50  {} {:7.1} µs   keystone {:7.1} µs   +{:.1} µs ({:.2}x)",
-        subjects[0].name,
-        micros(open_execution),
-        micros(guarded_execution),
-        micros(guarded_execution.saturating_sub(open_execution)),
-        guarded_execution.as_secs_f64() / open_execution.as_secs_f64()
-    );
+    let latency = |what: &str, open: Duration, guarded: Duration| {
+        println!(
+            "  {what:<14} c=1  p50  {} {:7.1} µs   keystone {:7.1} µs   +{:.1} µs ({:.2}x)",
+            subjects[0].name,
+            micros(open),
+            micros(guarded),
+            micros(guarded.saturating_sub(open)),
+            guarded.as_secs_f64() / open.as_secs_f64()
+        );
+    };
+    latency("GET function", open_show, guarded_show);
+    latency("sync execution", open_execution, guarded_execution);
     println!(
         "  sync execution c={CONCURRENCY} /s   {} {open_rate:7.0}      keystone {guarded_rate:7.0}      {:.2}x",
         subjects[0].name,
