@@ -81,17 +81,10 @@ async fn main() {
             client.post(&peer.url).json(&greeting).send().await.unwrap().json().await.unwrap();
         assert_eq!(answer, json!({"greeting": "Hello, bench!"}), "the peer runs the same logic");
     }
+    let peer_script = post_script(scripts.path(), "peer", &greeting);
     let subjects = [
-        Subject {
-            name: "wasmtime serve (default)",
-            url: peer_default.url.clone(),
-            script: post_script(scripts.path(), "peer", &greeting),
-        },
-        Subject {
-            name: "wasmtime serve (pooling, resident)",
-            url: peer_best.url.clone(),
-            script: post_script(scripts.path(), "peer", &greeting),
-        },
+        Subject { name: "wasmtime serve (default)", url: peer_default.url.clone(), script: peer_script.clone() },
+        Subject { name: "wasmtime serve (pooling, resident)", url: peer_best.url.clone(), script: peer_script },
         Subject {
             name: "qinling POST /v1/executions",
             url: format!("{}/v1/executions", qinling.url),

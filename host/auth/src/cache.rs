@@ -65,7 +65,7 @@ mod tests {
     use super::*;
 
     fn caller(project: &str) -> Arc<Caller> {
-        Arc::new(Caller { project: ProjectId::new(project), user_id: "u".into(), roles: vec![] })
+        Arc::new(Caller { project: ProjectId::new(project), roles: vec![] })
     }
 
     #[test]

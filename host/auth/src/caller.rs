@@ -8,8 +8,6 @@ const ADMIN_ROLE: &str = "admin";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub project: ProjectId,
-    /// Keystone's user id; empty while authentication is off.
-    pub user_id: String,
     pub roles: Vec<String>,
 }
 
@@ -17,7 +15,7 @@ impl Caller {
     /// Everyone, while authentication is off: Qinling's `default` project, with admin rights (as
     /// Qinling's context was without auth).
     pub fn unauthenticated() -> Self {
-        Self { project: ProjectId::default(), user_id: String::new(), roles: vec![ADMIN_ROLE.to_owned()] }
+        Self { project: ProjectId::default(), roles: vec![ADMIN_ROLE.to_owned()] }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -33,7 +31,7 @@ mod tests {
     fn admin_is_a_role_and_everyone_is_admin_without_auth() {
         assert!(Caller::unauthenticated().is_admin());
         assert_eq!(Caller::unauthenticated().project, ProjectId::default());
-        let member = Caller { project: ProjectId::new("p"), user_id: "u".into(), roles: vec!["member".into()] };
+        let member = Caller { project: ProjectId::new("p"), roles: vec!["member".into()] };
         assert!(!member.is_admin());
         let admin = Caller { roles: vec!["reader".into(), "Admin".into()], ..member };
         assert!(admin.is_admin());

@@ -78,7 +78,6 @@ struct TokenBody {
 #[derive(Deserialize)]
 struct TokenDetails {
     expires_at: String,
-    user: Named,
     project: Option<Named>,
     #[serde(default)]
     roles: Vec<Named>,
@@ -216,7 +215,6 @@ fn validated(token: TokenDetails) -> Result<Validated, AuthError> {
         expires_in: expires_in(&token.expires_at)?,
         caller: Caller {
             project: ProjectId::new(project.id),
-            user_id: token.user.id,
             roles: token.roles.into_iter().map(|role| role.name).collect(),
         },
     })
@@ -257,7 +255,6 @@ mod tests {
         }}));
         let validated = validated(token).unwrap();
         assert_eq!(validated.caller.project, ProjectId::new("p1"));
-        assert_eq!(validated.caller.user_id, "u1");
         assert_eq!(validated.caller.roles, ["member", "reader"]);
         assert!(validated.expires_in > Duration::from_secs(3500) && validated.expires_in <= Duration::from_secs(3600));
     }

@@ -83,8 +83,7 @@ impl Engine {
             return Ok(execution);
         }
         let (execution, log) = self.run_at(Ok(place), &runnable, execution, Admission::Refuse).await?;
-        self.store.record_execution(&execution, &log).await?;
-        Ok(execution)
+        Ok(self.store.record_execution(execution, log).await?)
     }
 
     /// Runs an accepted execution and returns it finished, with its log. Whatever goes wrong is the

@@ -27,8 +27,8 @@ macro_rules! columns {
 impl Store {
     /// Records a finished (sync) execution with its log and counts it against its function or version,
     /// in one transaction.
-    pub async fn record_execution(&self, execution: &Execution, log: &str) -> Result<(), StoreError> {
-        self.recorder.record(execution.clone(), log.to_owned()).await
+    pub async fn record_execution(&self, execution: Execution, log: String) -> Result<Execution, StoreError> {
+        self.recorder.record(execution, log).await
     }
 
     /// Queues an accepted async execution (status `running`, unclaimed).
@@ -343,12 +343,14 @@ mod tests {
         for (store, _dir) in stores().await {
             let function = function(&store).await;
             let first = execution(&function, ExecutionStatus::Success);
-            store.record_execution(&first, "").await.unwrap();
+            store.record_execution(first.clone(), String::new()).await.unwrap();
             let mut records: Vec<Execution> =
                 (0..100).map(|_| execution(&function, ExecutionStatus::Success)).collect();
             records.insert(50, first.clone()); // Recorded already: its id is taken.
-            let results =
-                futures::future::join_all(records.iter().map(|record| store.record_execution(record, "log"))).await;
+            let results = futures::future::join_all(
+                records.iter().map(|record| store.record_execution(record.clone(), "log".into())),
+            )
+            .await;
             let failed: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
             assert_eq!(failed, [50], "only the duplicate fails");
             let project = &function.project_id;
@@ -364,7 +366,8 @@ mod tests {
         for (store, _dir) in stores().await {
             let function = function(&store).await;
             let execution = execution(&function, ExecutionStatus::Success);
-            store.record_execution(&execution, "hello\n").await.unwrap();
+            let recorded = store.record_execution(execution.clone(), "hello\n".into()).await.unwrap();
+            assert_eq!(recorded, execution, "the execution comes back as it went in");
             let project = &function.project_id;
             assert_eq!(store.get_execution(project, execution.id).await.unwrap(), Some(execution.clone()));
             assert_eq!(store.execution_log(project, execution.id).await.unwrap().as_deref(), Some("hello\n"));
@@ -379,8 +382,8 @@ mod tests {
             let ok = execution(&function, ExecutionStatus::Success);
             let mut failed = execution(&function, ExecutionStatus::Failed);
             failed.created_at = ok.created_at + chrono::Duration::milliseconds(1);
-            store.record_execution(&ok, "").await.unwrap();
-            store.record_execution(&failed, "").await.unwrap();
+            store.record_execution(ok.clone(), String::new()).await.unwrap();
+            store.record_execution(failed.clone(), String::new()).await.unwrap();
             let project = &function.project_id;
             let scope = &ProjectScope::One(project.clone());
             let all = store.list_executions(scope, &ExecutionFilter::default(), &Page::all()).await.unwrap();

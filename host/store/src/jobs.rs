@@ -174,26 +174,30 @@ mod tests {
     use super::*;
     use crate::testing::{function, stores};
 
+    /// A running job of `function` due at `now`, once.
+    fn job_of(function: &qinling_core::Function, now: qinling_core::Timestamp) -> Job {
+        Job {
+            id: JobId::new(),
+            project_id: function.project_id.clone(),
+            name: "job".into(),
+            target: Target::Function { id: function.id, version: 0 },
+            function_input: None,
+            pattern: None,
+            status: JobStatus::Running,
+            first_execution_time: None,
+            next_execution_time: now,
+            count: Some(1),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     #[tokio::test]
     async fn a_job_for_a_function_deleted_meanwhile_is_refused_as_a_reference_race() {
         for (store, _dir) in stores().await {
             let function = function(&store).await;
             store.delete_function(&function.project_id, function.id).await.unwrap().unwrap();
-            let now = Utc::now();
-            let orphan = Job {
-                id: JobId::new(),
-                project_id: function.project_id.clone(),
-                name: "late".into(),
-                target: Target::Function { id: function.id, version: 0 },
-                function_input: None,
-                pattern: None,
-                status: JobStatus::Running,
-                first_execution_time: None,
-                next_execution_time: now,
-                count: Some(1),
-                created_at: now,
-                updated_at: now,
-            };
+            let orphan = job_of(&function, Utc::now());
             let refused = store.insert_job(&orphan).await.unwrap_err();
             assert!(refused.is_reference_race(), "{refused}");
             assert_eq!(store.get_job(&function.project_id, orphan.id).await.unwrap(), None);
@@ -206,18 +210,11 @@ mod tests {
             let function = function(&store).await;
             let now = Utc::now();
             let due = Job {
-                id: JobId::new(),
-                project_id: function.project_id.clone(),
-                name: "every minute".into(),
-                target: Target::Function { id: function.id, version: 0 },
                 function_input: Some(r#"{"a": 1}"#.into()),
                 pattern: Some("* * * * *".into()),
-                status: JobStatus::Running,
-                first_execution_time: None,
                 next_execution_time: now - Duration::seconds(1),
                 count: Some(2),
-                created_at: now,
-                updated_at: now,
+                ..job_of(&function, now)
             };
             store.insert_job(&due).await.unwrap();
             assert_eq!(store.get_job(&due.project_id, due.id).await.unwrap(), Some(due.clone()));

@@ -22,7 +22,7 @@ const QUEUE: usize = 4096;
 struct Record {
     execution: Execution,
     log: String,
-    done: oneshot::Sender<Result<(), StoreError>>,
+    done: oneshot::Sender<Result<Execution, StoreError>>,
 }
 
 #[derive(Clone)]
@@ -38,8 +38,9 @@ impl Recorder {
         Self { records }
     }
 
-    /// Records a finished execution and its log; returns once they are committed.
-    pub(crate) async fn record(&self, execution: Execution, log: String) -> Result<(), StoreError> {
+    /// Records a finished execution and its log; gives the execution back once they are committed (the
+    /// record moves to the writer and back, so the hot path copies neither output nor log).
+    pub(crate) async fn record(&self, execution: Execution, log: String) -> Result<Execution, StoreError> {
         let (done, committed) = oneshot::channel();
         let stopped = || StoreError::Config("the execution recorder has stopped".into());
         self.records.send(Record { execution, log, done }).await.map_err(|_| stopped())?;
@@ -50,18 +51,16 @@ impl Recorder {
 async fn write(db: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Record>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let result = commit(&db, backend, &batch).await;
-        if result.is_ok() || batch.len() == 1 {
-            let mut result = Some(result);
-            for record in batch.drain(..) {
-                // Only a batch of one can fail here; every record of a committed batch gets Ok.
-                let _ = record.done.send(result.take().unwrap_or(Ok(())));
-            }
-            continue;
-        }
+        let committed = commit(&db, backend, &batch).await;
+        let alone = committed.is_err() && batch.len() > 1;
+        let mut failure = committed.err();
         for record in batch.drain(..) {
-            let alone = commit(&db, backend, std::slice::from_ref(&record)).await;
-            let _ = record.done.send(alone);
+            let outcome =
+                if alone { commit(&db, backend, std::slice::from_ref(&record)).await.err() } else { failure.take() };
+            let _ = record.done.send(match outcome {
+                None => Ok(record.execution),
+                Some(error) => Err(error),
+            });
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::workspace_root;
@@ -112,14 +112,8 @@ impl Keystone {
 
     /// Revokes a token, as `openstack token revoke` does.
     pub async fn revoke(&self, token: &str) {
-        let response = self
-            .http
-            .delete(format!("{}/auth/tokens", self.url))
-            .header("X-Auth-Token", &self.admin_token)
-            .header("X-Subject-Token", token)
-            .send()
-            .await
-            .unwrap();
+        let response =
+            self.as_admin(Method::DELETE, "/auth/tokens").header("X-Subject-Token", token).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
     }
 
@@ -135,13 +129,8 @@ impl Keystone {
         let user = self.admin_post("/users", body).await["user"]["id"].as_str().unwrap().to_owned();
         let roles = self.admin_get(&format!("/roles?name={role}")).await;
         let role_id = roles["roles"][0]["id"].as_str().unwrap_or_else(|| panic!("no role {role}: {roles}"));
-        let response = self
-            .http
-            .put(format!("{}/projects/{project_id}/users/{user}/roles/{role_id}", self.url))
-            .header("X-Auth-Token", &self.admin_token)
-            .send()
-            .await
-            .unwrap();
+        let grant = format!("/projects/{project_id}/users/{user}/roles/{role_id}");
+        let response = self.as_admin(Method::PUT, &grant).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         user
     }
@@ -176,27 +165,19 @@ impl Keystone {
         }
     }
 
+    /// A request to `path` (under `/v3`) with the admin's token.
+    fn as_admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url)).header("X-Auth-Token", &self.admin_token)
+    }
+
     async fn admin_get(&self, path: &str) -> Value {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .header("X-Auth-Token", &self.admin_token)
-            .send()
-            .await
-            .unwrap();
+        let response = self.as_admin(Method::GET, path).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.unwrap()
     }
 
     async fn admin_post(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header("X-Auth-Token", &self.admin_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = self.as_admin(Method::POST, path).json(&body).send().await.unwrap();
         let status = response.status();
         let answer: Value = response.json().await.unwrap();
         assert_eq!(status, StatusCode::CREATED, "POST {path}: {answer}");
