@@ -12,6 +12,7 @@ mod executions;
 mod functions;
 mod hostile;
 mod hostile_api;
+mod http_functions;
 mod jobs;
 mod kubernetes;
 mod limits;

@@ -12,6 +12,7 @@ mod extract;
 mod form;
 mod functions;
 mod health;
+mod http_functions;
 mod jobs;
 mod json;
 mod lenient;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(executions::routes())
         .merge(jobs::routes())
         .merge(webhooks::routes())
+        .merge(http_functions::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.gate.clone(), auth::authenticate));
     Router::new()
         .merge(root::routes())

@@ -65,7 +65,7 @@ pub struct ExecutionRequest {
     pub function_id: FunctionId,
     pub function_version: i64,
     pub code: CodeRef,
-    /// The input as JSON text.
+    /// The input as JSON text (for [`Executor::execute_http`], what is recorded of the request).
     pub input: String,
     pub limits: Limits,
     /// The origins the function may reach over HTTP; empty: none.
@@ -77,6 +77,18 @@ pub struct ExecutionRequest {
 pub struct ExecutionOutcome {
     /// `Ok` with the output as JSON text, or `Err` with why the function failed.
     pub output: Result<String, String>,
+    /// Time spent instantiating and running the function.
+    pub duration: Duration,
+    /// What the function wrote to stdout and stderr, capped by the executor.
+    pub log: String,
+}
+
+/// What came of serving one HTTP request with an HTTP-shaped function.
+#[derive(Debug)]
+pub struct HttpOutcome {
+    /// `Ok` with the function's response as it answered (status, headers, body), or `Err` with why the
+    /// function failed to answer.
+    pub response: Result<http::Response<Bytes>, String>,
     /// Time spent instantiating and running the function.
     pub duration: Duration,
     /// What the function wrote to stdout and stderr, capped by the executor.
@@ -132,6 +144,14 @@ pub trait Executor: Send + Sync + 'static {
 
     /// Runs one execution to completion (or to its timeout).
     async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError>;
+
+    /// Serves one HTTP request with an HTTP-shaped function (`abi` `wasi-http`): `call` goes in as it
+    /// is, and the function's response comes back as it is, with its body read up to the output cap.
+    async fn execute_http(
+        &self,
+        request: ExecutionRequest,
+        call: http::Request<Bytes>,
+    ) -> Result<HttpOutcome, ExecuteError>;
 
     /// Forgets a package nothing refers to any more, with whatever was cached for it (for any entry).
     async fn release(&self, package: &PackageDigest);

@@ -25,8 +25,8 @@ pub use allowed_hosts::AllowedHost;
 pub use download::{DOWNLOAD_TOKEN_LIFETIME, PackageLinks};
 pub use execution::{Condition, ConditionError, Execution, ExecutionFilter, ExecutionResult, ExecutionStatus};
 pub use executor::{
-    Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
-    Prepared,
+    Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, HttpOutcome, PackageDigest,
+    PrepareError, Prepared,
 };
 pub use function::{CodeSource, Function, PackageOrigin, StoredPackage};
 pub use ids::{

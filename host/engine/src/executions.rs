@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
 use qinling_core::{
-    ContainerExecution, ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome, ExecutionRequest,
-    ExecutionResult, ExecutionStatus, Executor, FunctionId, Page, ProjectId, ProjectScope, Target, WorkerKey,
+    CodeRef, ContainerExecution, ExecuteError, Execution, ExecutionFilter, ExecutionId, ExecutionOutcome,
+    ExecutionRequest, ExecutionResult, ExecutionStatus, Executor, FunctionId, Page, ProjectId, ProjectScope, Target,
+    WorkerKey,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -57,6 +58,15 @@ pub struct NewExecution {
     pub description: String,
 }
 
+/// What is recorded when the platform could not run an execution (logged here, once).
+pub(crate) fn platform_failure(execution: &Execution, error: &str) -> ExecutionResult {
+    tracing::error!(execution = %execution.id, error = %error, "execution could not run");
+    ExecutionResult {
+        output: format!("the platform could not run the function: {error}"),
+        duration: Default::default(),
+    }
+}
+
 impl Engine {
     /// Creates an execution: a sync one is run to completion before this returns, an async one is queued.
     pub async fn create_execution(&self, project: &ProjectId, new: NewExecution) -> Result<Execution, EngineError> {
@@ -103,24 +113,11 @@ impl Engine {
         &self,
         place: Result<Place<'_>, EngineError>,
         runnable: &Runnable,
-        mut execution: Execution,
+        execution: Execution,
         admission: Admission,
     ) -> Result<(Execution, String), EngineError> {
-        let _admitted = match admission {
-            Admission::Refuse => Some(self.admit()?),
-            Admission::Wait => None,
-        };
-        let _function_slot = self.function_slot(runnable.function_id).await?;
         let outcome = match place {
-            Ok(place) => loop {
-                match self.execute_at(&place, runnable, &execution).await {
-                    Err(ExecuteError::Overloaded(why)) => match admission {
-                        Admission::Refuse => return Err(EngineError::Overloaded(why)),
-                        Admission::Wait => tokio::time::sleep(OVERLOAD_BACKOFF).await,
-                    },
-                    outcome => break outcome.map_err(|e| e.to_string()),
-                }
-            },
+            Ok(place) => self.admitted(runnable, admission, || self.execute_at(&place, runnable, &execution)).await?,
             Err(e) => Err(e.to_string()),
         };
         let (status, result, log) = match outcome {
@@ -130,21 +127,52 @@ impl Engine {
                     Err(message) => (ExecutionStatus::Failed, ExecutionResult { output: message, duration }, log),
                 }
             }
-            Err(e) => {
-                tracing::error!(execution = %execution.id, error = %e, "execution could not run");
-                let message = format!("the platform could not run the function: {e}");
-                (
-                    ExecutionStatus::Error,
-                    ExecutionResult { output: message, duration: Default::default() },
-                    String::new(),
-                )
-            }
+            Err(e) => (ExecutionStatus::Error, platform_failure(&execution, &e), String::new()),
         };
+        Ok((self.finish(runnable, execution, status, result), log))
+    }
+
+    /// Calls `attempt` once the execution is admitted and holds one of its function's slots. When an
+    /// executor has no room, `admission` decides: refuse (an error) or wait and call again. Inside,
+    /// `Err` says why the platform could not run the execution.
+    pub(crate) async fn admitted<T, F>(
+        &self,
+        runnable: &Runnable,
+        admission: Admission,
+        mut attempt: impl FnMut() -> F,
+    ) -> Result<Result<T, String>, EngineError>
+    where
+        F: Future<Output = Result<T, ExecuteError>>,
+    {
+        let _admitted = match admission {
+            Admission::Refuse => Some(self.admit()?),
+            Admission::Wait => None,
+        };
+        let _function_slot = self.function_slot(runnable.function_id).await?;
+        loop {
+            match attempt().await {
+                Err(ExecuteError::Overloaded(why)) => match admission {
+                    Admission::Refuse => return Err(EngineError::Overloaded(why)),
+                    Admission::Wait => tokio::time::sleep(OVERLOAD_BACKOFF).await,
+                },
+                outcome => return Ok(outcome.map_err(|e| e.to_string())),
+            }
+        }
+    }
+
+    /// The execution with its outcome, counted in the metrics.
+    pub(crate) fn finish(
+        &self,
+        runnable: &Runnable,
+        mut execution: Execution,
+        status: ExecutionStatus,
+        result: ExecutionResult,
+    ) -> Execution {
         self.metrics.record(&runnable.code, status, result.duration);
         execution.status = status;
         execution.result = Some(result);
         execution.updated_at = Utc::now();
-        Ok((execution, log))
+        execution
     }
 
     /// One of the function's concurrency slots, held while it runs; executions past the cap wait.
@@ -200,8 +228,7 @@ impl Engine {
         }
     }
 
-    /// Executes, preparing the package first if the executor no longer holds it (after a restart whose
-    /// compiled-artifact cache was lost): the package is read back from the object store.
+    /// Executes, preparing the package first if the executor no longer holds it.
     async fn execute_prepared(
         &self,
         executor: &dyn Executor,
@@ -209,12 +236,18 @@ impl Engine {
     ) -> Result<ExecutionOutcome, ExecuteError> {
         match executor.execute(request.clone()).await {
             Err(ExecuteError::NotPrepared(code)) => {
-                let package = self.package(&code.package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
-                executor.prepare(&code, package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
+                self.prepare_again(executor, &code).await?;
                 executor.execute(request).await
             }
             other => other,
         }
+    }
+
+    /// Prepares a package the executor no longer holds (after a restart whose compiled-artifact cache
+    /// was lost): the package is read back from the object store.
+    pub(crate) async fn prepare_again(&self, executor: &dyn Executor, code: &CodeRef) -> Result<(), ExecuteError> {
+        let package = self.package(&code.package).await.map_err(|e| ExecuteError::Internal(e.to_string()))?;
+        executor.prepare(code, package).await.map(drop).map_err(|e| ExecuteError::Internal(e.to_string()))
     }
 
     pub async fn get_execution(&self, project: &ProjectId, id: ExecutionId) -> Result<Execution, EngineError> {

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use dashmap::DashMap;
 use qinling_core::{
-    Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, PackageDigest, PrepareError,
-    Prepared,
+    Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, HttpOutcome, PackageDigest,
+    PrepareError, Prepared,
 };
 use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module, Store, UpdateDeadline};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::cache::CompiledCache;
 use crate::engine::{self, Allocator};
@@ -81,6 +82,24 @@ impl WasmExecutor {
 
     pub fn allocator(&self) -> Allocator {
         self.inner.allocator
+    }
+
+    /// The linked code, loaded from the disk cache when this process has not linked it yet.
+    async fn linked(&self, code: &CodeRef) -> Result<Linked, ExecuteError> {
+        if let Some(linked) = self.inner.linked.get(code) {
+            return Ok(linked.clone());
+        }
+        let inner = self.inner.clone();
+        let owned = code.clone();
+        // Deserializing maps the artifact and links it: file IO, so off the async workers too.
+        let loaded = tokio::task::spawn_blocking(move || inner.load_cached_blocking(&owned))
+            .await
+            .map_err(|e| ExecuteError::Internal(format!("loading task failed: {e}")))?;
+        match loaded {
+            Some(Ok(linked)) => Ok(self.inner.linked.entry(code.clone()).or_insert(linked).clone()),
+            Some(Err(e)) => Err(ExecuteError::Internal(e.to_string())),
+            None => Err(ExecuteError::NotPrepared(code.clone())),
+        }
     }
 }
 
@@ -192,65 +211,123 @@ impl Inner {
 
     /// Runs one execution of linked code to its outcome.
     async fn run(&self, linked: Linked, request: ExecutionRequest) -> ExecutionOutcome {
-        let log = LogSink::new(self.config.log_cap);
+        let run = self.start(&request);
         let limits = request.limits;
+        // Functions log on both streams; programs answer on stdout (capped like an output) and log on stderr.
+        let program_out = LogSink::new(self.config.output_cap);
+        let stdio = match linked {
+            Linked::Handler(_) | Linked::Http(_) => run.stdio(None, run.log.clone()),
+            Linked::Command(_) | Linked::CommandP1(_) => {
+                run.stdio(Some(Bytes::from(request.input.clone())), program_out.clone())
+            }
+        };
+        let (result, memory_refused) = match &linked {
+            Linked::Handler(pre) => {
+                let mut store = self.store(run.state(stdio, &request, self), run.deadline);
+                let result = bounded(limits.timeout, run::handler(pre, &mut store, &request.input)).await;
+                (result, store.data().memory.refused)
+            }
+            Linked::Http(pre) => {
+                let mut store = self.store(run.state(stdio, &request, self), run.deadline);
+                let result =
+                    bounded(limits.timeout, run::http(pre, &mut store, &request.input, self.config.output_cap)).await;
+                (result, store.data().memory.refused)
+            }
+            Linked::Command(pre) => {
+                let mut store = self.store(run.state(stdio, &request, self), run.deadline);
+                let result = bounded(limits.timeout, run::command(pre, &mut store)).await;
+                (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
+            }
+            Linked::CommandP1(pre) => {
+                let mut store = self.store(P1State::new(&run.env, stdio, limits.memory_size), run.deadline);
+                let result = bounded(limits.timeout, run::command_p1(pre, &mut store)).await;
+                (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
+            }
+        };
+        let duration = run.started.elapsed();
+        let output = match run.explain(result, memory_refused, &request) {
+            Ok(Ok(output)) if output.len() > self.config.output_cap => {
+                Err(format!("output too large: {} bytes, the limit is {} bytes", output.len(), self.config.output_cap))
+            }
+            explained => explained.and_then(|returned| returned),
+        };
+        ExecutionOutcome { output, duration, log: run.log.text() }
+    }
+
+    /// Serves one HTTP request with an HTTP-shaped function.
+    async fn run_http(
+        &self,
+        pre: &ProxyPre<ExecutionState>,
+        request: ExecutionRequest,
+        call: http::Request<Bytes>,
+    ) -> HttpOutcome {
+        let run = self.start(&request);
+        let stdio = run.stdio(None, run.log.clone());
+        let mut store = self.store(run.state(stdio, &request, self), run.deadline);
+        let result =
+            bounded(request.limits.timeout, run::exchange(pre, &mut store, call, self.config.output_cap)).await;
+        let memory_refused = store.data().memory.refused;
+        drop(store);
+        let response = run.explain(result, memory_refused, &request).and_then(|answered| answered);
+        HttpOutcome { response, duration: run.started.elapsed(), log: run.log.text() }
+    }
+
+    /// The context of one execution starting now.
+    fn start(&self, request: &ExecutionRequest) -> Run {
         let started = Instant::now();
-        let deadline = started + limits.timeout;
-        let deadline_unix_ms =
-            (SystemTime::now() + limits.timeout).duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        let timeout = request.limits.timeout;
+        let deadline_unix_ms = (SystemTime::now() + timeout).duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
         let env = [
             ("QINLING_EXECUTION_ID", request.execution_id.to_string()),
             ("QINLING_FUNCTION_ID", request.function_id.to_string()),
             ("QINLING_FUNCTION_VERSION", request.function_version.to_string()),
             ("QINLING_DEADLINE_MS", deadline_unix_ms.to_string()),
         ];
-        // Functions log on both streams; programs answer on stdout (capped like an output) and log on stderr.
-        let program_out = LogSink::new(self.config.output_cap);
-        let stdio = match linked {
-            Linked::Handler(_) | Linked::Http(_) => Stdio { stdin: None, stdout: log.clone(), stderr: log.clone() },
-            Linked::Command(_) | Linked::CommandP1(_) => Stdio {
-                stdin: Some(Bytes::from(request.input.clone())),
-                stdout: program_out.clone(),
-                stderr: log.clone(),
-            },
-        };
-        let outbound =
-            || Outbound::new(request.allowed_hosts.clone(), deadline, self.config.http_response_cap, log.clone());
-        let (result, memory_refused) = match &linked {
-            Linked::Handler(pre) => {
-                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size, outbound()), deadline);
-                let result = bounded(limits.timeout, run::handler(pre, &mut store, &request.input)).await;
-                (result, store.data().memory.refused)
-            }
-            Linked::Http(pre) => {
-                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size, outbound()), deadline);
-                let result =
-                    bounded(limits.timeout, run::http(pre, &mut store, &request.input, self.config.output_cap)).await;
-                (result, store.data().memory.refused)
-            }
-            Linked::Command(pre) => {
-                let mut store = self.store(ExecutionState::new(&env, stdio, limits.memory_size, outbound()), deadline);
-                let result = bounded(limits.timeout, run::command(pre, &mut store)).await;
-                (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
-            }
-            Linked::CommandP1(pre) => {
-                let mut store = self.store(P1State::new(&env, stdio, limits.memory_size), deadline);
-                let result = bounded(limits.timeout, run::command_p1(pre, &mut store)).await;
-                (result.map(|exit| exit.and_then(|()| program_output(&program_out))), store.data().memory.refused)
-            }
-        };
-        let duration = started.elapsed();
-        let output = match result {
+        Run { log: LogSink::new(self.config.log_cap), started, deadline: started + timeout, env }
+    }
+}
+
+/// One execution under way: its log, its clock and the environment the function sees.
+struct Run {
+    log: LogSink,
+    started: Instant,
+    deadline: Instant,
+    env: [(&'static str, String); 4],
+}
+
+impl Run {
+    /// Standard streams: stdin as given, stdout to `stdout`, stderr to the log.
+    fn stdio(&self, stdin: Option<Bytes>, stdout: LogSink) -> Stdio {
+        Stdio { stdin, stdout, stderr: self.log.clone() }
+    }
+
+    /// A component's store data: this run's environment and streams, the function's memory cap and
+    /// outbound HTTP rules.
+    fn state(&self, stdio: Stdio, request: &ExecutionRequest, inner: &Inner) -> ExecutionState {
+        let outbound = Outbound::new(
+            request.allowed_hosts.clone(),
+            self.deadline,
+            inner.config.http_response_cap,
+            self.log.clone(),
+        );
+        ExecutionState::new(&self.env, stdio, request.limits.memory_size, outbound)
+    }
+
+    /// A call that did not end normally, explained for the user.
+    fn explain<T>(
+        &self,
+        result: Result<T, Bounded>,
+        memory_refused: Option<usize>,
+        request: &ExecutionRequest,
+    ) -> Result<T, String> {
+        let limits = request.limits;
+        match result {
             Err(Bounded::TimedOut) => Err(trap::timed_out(limits.timeout)),
             Err(Bounded::Trapped(error)) => {
-                Err(trap::describe(&error, memory_refused, limits.timeout, limits.memory_size, &log))
+                Err(trap::describe(&error, memory_refused, limits.timeout, limits.memory_size, &self.log))
             }
-            Ok(Ok(output)) if output.len() > self.config.output_cap => {
-                Err(format!("output too large: {} bytes, the limit is {} bytes", output.len(), self.config.output_cap))
-            }
-            Ok(returned) => returned,
-        };
-        ExecutionOutcome { output, duration, log: log.text() }
+            Ok(value) => Ok(value),
+        }
     }
 }
 
@@ -317,24 +394,26 @@ impl Executor for WasmExecutor {
     }
 
     async fn execute(&self, request: ExecutionRequest) -> Result<ExecutionOutcome, ExecuteError> {
-        let linked = match self.inner.linked.get(&request.code) {
-            Some(linked) => linked.clone(),
-            None => {
-                let inner = self.inner.clone();
-                let code = request.code.clone();
-                // Deserializing maps the artifact and links it: file IO, so off the async workers too.
-                let loaded = tokio::task::spawn_blocking(move || inner.load_cached_blocking(&code))
-                    .await
-                    .map_err(|e| ExecuteError::Internal(format!("loading task failed: {e}")))?;
-                match loaded {
-                    Some(Ok(linked)) => self.inner.linked.entry(request.code.clone()).or_insert(linked).clone(),
-                    Some(Err(e)) => return Err(ExecuteError::Internal(e.to_string())),
-                    None => return Err(ExecuteError::NotPrepared(request.code)),
-                }
-            }
-        };
+        let linked = self.linked(&request.code).await?;
         let _slot = self.inner.slot().await?;
         Ok(self.inner.run(linked, request).await)
+    }
+
+    async fn execute_http(
+        &self,
+        request: ExecutionRequest,
+        call: http::Request<Bytes>,
+    ) -> Result<HttpOutcome, ExecuteError> {
+        let linked = self.linked(&request.code).await?;
+        let Linked::Http(pre) = linked else {
+            return Err(ExecuteError::Internal(format!(
+                "package {} is a {} function, not an HTTP-shaped one",
+                request.code.package,
+                linked.abi().as_str()
+            )));
+        };
+        let _slot = self.inner.slot().await?;
+        Ok(self.inner.run_http(&pre, request, call).await)
     }
 
     async fn release(&self, package: &PackageDigest) {

@@ -37,12 +37,30 @@ pub(crate) async fn http(
     input: &str,
     cap: usize,
 ) -> wasmtime::Result<Returned> {
-    let body = Full::new(Bytes::from(input.to_owned())).map_err(|never: Infallible| -> ErrorCode { match never {} });
     let request = hyper::Request::builder()
         .method(hyper::Method::POST)
         .uri("http://localhost/")
         .header(hyper::header::CONTENT_TYPE, "application/json")
-        .body(body)?;
+        .body(Bytes::from(input.to_owned()))?;
+    Ok(exchange(pre, store, request, cap).await?.and_then(|response| {
+        let (parts, body) = response.into_parts();
+        if parts.status.is_success() {
+            Ok(json_or_text(&body))
+        } else {
+            Err(format!("the function answered HTTP {}: {}", parts.status, String::from_utf8_lossy(&body)))
+        }
+    }))
+}
+
+/// Serves one request with the component: its response as it answered, or why it did not answer. The
+/// body is read while the function writes it (it may stream), up to `cap`.
+pub(crate) async fn exchange(
+    pre: &ProxyPre<ExecutionState>,
+    store: &mut Store<ExecutionState>,
+    request: hyper::Request<Bytes>,
+    cap: usize,
+) -> wasmtime::Result<Result<hyper::Response<Bytes>, String>> {
+    let request = request.map(|body| Full::new(body).map_err(|never: Infallible| -> ErrorCode { match never {} }));
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let request = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
     let response_out = store.data_mut().http().new_response_outparam(sender)?;
@@ -54,21 +72,28 @@ pub(crate) async fn http(
             Ok(Err(code)) => return Err(format!("the function answered with an error: {code:?}")),
             Err(_) => return Err("the function did not send a response".to_owned()),
         };
-        let status = response.status();
-        let body = Limited::new(response.into_body(), cap)
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, cap)
             .collect()
             .await
             .map_err(|e| format!("cannot read the response body: {e}"))?
             .to_bytes();
-        if status.is_success() {
-            Ok(json_or_text(&body))
-        } else {
-            Err(format!("the function answered HTTP {status}: {}", String::from_utf8_lossy(&body)))
-        }
+        Ok(hyper::Response::from_parts(parts, body))
     };
-    let (called, read) = tokio::join!(call, read);
-    called?;
-    Ok(read)
+    // A trap ends the call while the response may never come (the store still holds its sender), and a
+    // response that cannot be read (too large) leaves the function failing to write it: whichever ends
+    // first decides. A response read whole still waits for the call, which may trap afterwards.
+    tokio::pin!(call, read);
+    tokio::select! {
+        called = &mut call => {
+            called?;
+            Ok(read.await)
+        }
+        answered = &mut read => match answered {
+            Ok(response) => call.await.map(|()| Ok(response)),
+            Err(unreadable) => Ok(Err(unreadable)),
+        }
+    }
 }
 
 /// `wasi:cli/run`: the output is what the program wrote to stdout, read by the caller.

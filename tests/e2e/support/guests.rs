@@ -40,7 +40,7 @@ fn rust_examples() -> &'static Path {
 }
 
 /// The bytes of a Rust example, by crate name (`word-stats`, `misbehave`, `hello`, `fetch-count`,
-/// `http-hello`, `shout`).
+/// `http-hello`, `http-misbehave`, `shout`).
 pub fn guest(name: &str) -> Vec<u8> {
     read(&rust_examples().join(format!("{}.wasm", name.replace('-', "_"))))
 }
