@@ -4,7 +4,9 @@
 //! function's HTTP URL (`/v1/functions/{id}/http/`), and as a handler function run through Qinling's full
 //! REST path (`POST /v1/executions`). Every Qinling request is an execution recorded in SQLite before the
 //! answer. Subjects alternate rep by rep at concurrency 1 and 32; the figures are medians of the reps,
-//! and the ratios are Qinling's against the peer's best.
+//! and the ratios are Qinling's against the peer's best. Beside them, the floor a durable record puts
+//! under Qinling's latency at concurrency 1: one write and `fdatasync` in the data directory's file
+//! system (group commit shares it between concurrent executions, but one client waits for it each time).
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -13,12 +15,13 @@ use std::time::{Duration, Instant};
 
 use qinling_benches::server::Server;
 use qinling_benches::wrk::{self, Run, median_run, post_script};
-use qinling_benches::{guest, guest_path, micros};
+use qinling_benches::{guest, guest_path, micros, percentile};
 use serde_json::json;
 
 const REPS: usize = 3;
 const CONCURRENCIES: [usize; 2] = [1, 32];
 const DURATION_SECS: u64 = 5;
+const SYNCS: usize = 200;
 
 /// A server under test: where to send what.
 struct Subject {
@@ -121,6 +124,10 @@ async fn main() {
             );
         }
     }
+    println!(
+        "  durable commit floor here (4 KiB write + fdatasync, median of {SYNCS}): {:.1} µs",
+        micros(sync_floor(data.path()))
+    );
     let best_peer = |c: usize| if medians[0][c].rate >= medians[1][c].rate { 0 } else { 1 };
     let (one, many) = (0, 1);
     let (http, executions) = (2, 3);
@@ -134,4 +141,19 @@ async fn main() {
         medians[executions][many].rate / medians[best_peer(many)][many].rate,
         medians[executions][one].p50.as_secs_f64() / medians[best_peer(one)][one].p50.as_secs_f64()
     );
+}
+
+/// The median time of a 4 KiB write and `fdatasync` to a file in `dir`.
+fn sync_floor(dir: &Path) -> Duration {
+    use std::io::Write;
+    let mut file = std::fs::File::create(dir.join("sync-floor")).unwrap();
+    let mut samples: Vec<Duration> = (0..SYNCS)
+        .map(|_| {
+            let started = Instant::now();
+            file.write_all(&[0u8; 4096]).unwrap();
+            file.sync_data().unwrap();
+            started.elapsed()
+        })
+        .collect();
+    percentile(&mut samples, 50.0)
 }

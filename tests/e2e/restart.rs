@@ -1,5 +1,6 @@
 //! A function survives a restart and runs without being compiled again: its compiled artifact is loaded
-//! from the disk cache (same file, same modification time, and the server says so).
+//! from the disk cache (same file, same modification time, and the server says so). Code dropped from
+//! memory to keep within the loaded-code budget comes back from the same cache.
 
 use serde_json::json;
 
@@ -48,4 +49,23 @@ async fn a_lost_cache_is_rebuilt_from_the_stored_package() {
     let execution = server.execute(&function, json!({"text": "still works"})).await;
     assert_eq!(execution["status"], "success", "{execution}");
     assert_eq!(server.compiled_artifacts().len(), 1, "the cache is filled again");
+}
+
+#[tokio::test]
+async fn code_dropped_from_memory_is_loaded_again_from_the_disk_cache() {
+    // A budget of one byte keeps only the code run last.
+    let options = ServerOptions { args: vec!["--wasm-max-loaded-code".into(), "1".into()], ..Default::default() };
+    let server = Server::start_with(options).await;
+    let runtime = server.wasm_runtime().await;
+    let words = server.function(&runtime, "word-stats", &[]).await;
+    let hello = server.function(&runtime, "hello", &[]).await;
+    for _ in 0..2 {
+        let counted = server.execute(&words, json!({"text": "one two"})).await;
+        assert_eq!(counted["result"]["output"]["words"], 2, "{counted}");
+        let greeted = server.execute(&hello, json!({"name": "again"})).await;
+        assert_eq!(greeted["result"]["output"], "Hello, again!", "{greeted}");
+    }
+    let log = server.stop().await;
+    assert_eq!(log.matches("compiled a package").count(), 2, "each package compiled once, at upload: {log}");
+    assert!(log.matches("loaded a compiled package from the cache").count() >= 3, "{log}");
 }

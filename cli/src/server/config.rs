@@ -71,6 +71,11 @@ pub(crate) struct ServerArgs {
     /// such as Python, run faster with more).
     #[arg(long, env = "QINLING_WASM_MEMORY_KEEP_RESIDENT", default_value_t = qinling_wasm::DEFAULT_MEMORY_KEEP_RESIDENT)]
     wasm_memory_keep_resident: usize,
+    /// Bytes of compiled code kept loaded in memory (the sum of compiled image sizes); past it, the least
+    /// recently run functions are dropped and loaded again from the disk cache (about a millisecond) when
+    /// next run.
+    #[arg(long, env = "QINLING_WASM_MAX_LOADED_CODE", default_value_t = qinling_wasm::DEFAULT_MAX_LOADED_CODE)]
+    wasm_max_loaded_code: u64,
     /// Use wasmtime's pooling allocator when the machine allows it (on-demand allocation otherwise).
     #[arg(long, env = "QINLING_WASM_POOLING", default_value_t = true, action = clap::ArgAction::Set)]
     wasm_pooling: bool,
@@ -124,6 +129,7 @@ impl Resolved {
             max_memory: limits.max_memory_size,
             pooling: args.wasm_pooling,
             memory_keep_resident: args.wasm_memory_keep_resident,
+            max_loaded_code: args.wasm_max_loaded_code,
             http_response_cap: args.max_http_response,
             ..WasmConfig::new(args.data_dir.join("compiled"))
         })?;

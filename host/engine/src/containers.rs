@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use qinling_core::{
     CodeRef, CodeSource, Executor, FunctionId, Orchestrator, OrchestratorError, PackageLinks, Placement, ProjectId,
-    Runtime, RuntimeKind, RuntimeStatus, WorkerInfo, WorkerKey,
+    Runtime, RuntimeId, RuntimeKind, RuntimeStatus, WorkerInfo, WorkerKey,
 };
 
 use crate::resolve::Runnable;
@@ -45,6 +45,17 @@ impl Engine {
         })
     }
 
+    /// The runtime an execution runs on, kept in memory between changes when the database allows it.
+    async fn runtime_to_run(&self, project: &ProjectId, id: RuntimeId) -> Result<Runtime, EngineError> {
+        if let Some(runtime) = self.resolved.runtime(project, id) {
+            return Ok(runtime);
+        }
+        let generation = self.resolved.generation();
+        let runtime = self.get_runtime(project, id).await?;
+        self.resolved.keep_runtime(generation, project, &runtime);
+        Ok(runtime)
+    }
+
     /// Where a runnable runs, if its runtime can take executions now.
     pub(crate) async fn place(&self, project: &ProjectId, runnable: &Runnable) -> Result<Place<'_>, EngineError> {
         let package = match &runnable.code {
@@ -57,7 +68,7 @@ impl Engine {
         let runtime_id = runnable.runtime_id.ok_or_else(|| {
             EngineError::Internal(format!("function {} has a package but no runtime", runnable.function_id))
         })?;
-        let runtime = self.get_runtime(project, runtime_id).await?;
+        let runtime = self.runtime_to_run(project, runtime_id).await?;
         check_available(&runtime)?;
         match runtime.kind {
             RuntimeKind::Wasm => Ok(Place::Wasm(
@@ -83,7 +94,8 @@ impl Engine {
     /// pool is ready, `error` with the reason otherwise.
     pub(crate) fn provision_pool(&self, runtime: &Runtime) {
         let Some(containers) = self.containers.clone() else { return };
-        let (store, id, image) = (self.store.clone(), runtime.id, runtime.image.clone());
+        let (store, resolved, id, image) =
+            (self.store.clone(), self.resolved.clone(), runtime.id, runtime.image.clone());
         tokio::spawn(async move {
             let (status, reason) = match containers.orchestrator.ensure_pool(id, &image).await {
                 Ok(()) => (RuntimeStatus::Available, None),
@@ -92,7 +104,9 @@ impl Engine {
                     (RuntimeStatus::Error, Some(e.to_string()))
                 }
             };
-            match store.set_runtime_status(id, &image, status, reason.as_deref()).await {
+            let recorded = store.set_runtime_status(id, &image, status, reason.as_deref()).await;
+            resolved.forget();
+            match recorded {
                 Ok(_) => tracing::info!(runtime = %id, status = status.as_str(), "runtime pool provisioned"),
                 Err(e) => tracing::error!(runtime = %id, error = %e, "cannot record the runtime's status"),
             }

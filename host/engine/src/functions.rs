@@ -291,6 +291,7 @@ impl Engine {
         let replaced = new_code.map(|code| std::mem::replace(&mut function.code, code));
         function.updated_at = Utc::now();
         let updated = self.store.update_function(&function).await;
+        self.resolved.forget();
         let (obsolete, result) = match updated {
             Ok(true) => (replaced, Ok(function)),
             Ok(false) => (replaced.map(|_| function.code.clone()), Err(EngineError::not_found("function", id))),
@@ -309,7 +310,9 @@ impl Engine {
     pub async fn delete_function(&self, project: &ProjectId, id: FunctionId) -> Result<(), EngineError> {
         let function = self.get_function(project, id).await?;
         let versions = self.store.list_versions(project, id).await?;
-        match self.store.delete_function(project, id).await? {
+        let deleted = self.store.delete_function(project, id).await?;
+        self.resolved.forget();
+        match deleted {
             Ok(true) => {}
             Ok(false) => return Err(EngineError::not_found("function", id)),
             Err(users) => {

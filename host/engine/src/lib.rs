@@ -20,6 +20,7 @@ mod lookup;
 mod metrics;
 mod queue;
 mod resolve;
+mod resolved;
 mod runtimes;
 mod schedule;
 mod validate;
@@ -47,6 +48,7 @@ use tokio::sync::Semaphore;
 
 use metrics::ExecutionMetrics;
 use queue::Signals;
+use resolved::Resolved;
 
 /// Default largest package accepted at upload.
 pub const DEFAULT_MAX_PACKAGE_SIZE: usize = 50 * 1024 * 1024;
@@ -108,11 +110,14 @@ pub struct Engine {
     containers: Option<Containers>,
     /// Finished executions, for `/metrics`.
     metrics: Arc<ExecutionMetrics>,
+    /// Functions and runtimes as executions resolve them, when this process is the database's only writer.
+    resolved: Arc<Resolved>,
 }
 
 impl Engine {
     pub fn new(store: Store, wasm: Arc<dyn Executor>, settings: EngineSettings) -> Self {
         Self {
+            resolved: Arc::new(Resolved::new(!store.is_shared())),
             store,
             wasm,
             settings,

@@ -1,5 +1,6 @@
 //! Resolving what to run: a target (function at a version, or alias) becomes the exact code and limits
-//! of one execution. An alias is looked up each time, so changing it redirects later executions.
+//! of one execution. An alias is looked up each time, so changing it redirects later executions; a
+//! function's latest code comes from [`crate::resolved`] when it is kept there.
 
 use std::sync::Arc;
 
@@ -60,7 +61,13 @@ impl Engine {
             return Err(EngineError::Invalid(format!("function_version must be 0 (latest) or more, not {version}")));
         }
         if version == 0 {
-            return Ok(Runnable::latest(self.get_function(project, function_id).await?, alias));
+            if let Some(kept) = self.resolved.function(project, function_id) {
+                return Ok(Runnable { alias, ..kept });
+            }
+            let generation = self.resolved.generation();
+            let runnable = Runnable::latest(self.get_function(project, function_id).await?, alias);
+            self.resolved.keep_function(generation, project, &runnable);
+            return Ok(runnable);
         }
         let snapshot = self.get_version(project, function_id, version).await?;
         Ok(Runnable {

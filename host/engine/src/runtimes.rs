@@ -107,7 +107,9 @@ impl Engine {
         runtime.is_public = patch.is_public.unwrap_or(runtime.is_public);
         runtime.trusted = patch.trusted.unwrap_or(runtime.trusted);
         runtime.updated_at = Utc::now();
-        if !self.store.update_runtime(&runtime).await? {
+        let updated = self.store.update_runtime(&runtime).await?;
+        self.resolved.forget();
+        if !updated {
             return Err(EngineError::not_found("runtime", id));
         }
         if new_image {
@@ -131,7 +133,9 @@ impl Engine {
 
     pub async fn delete_runtime(&self, project: &ProjectId, id: RuntimeId) -> Result<(), EngineError> {
         let runtime = self.get_runtime(project, id).await?;
-        match self.store.delete_runtime(project, id).await? {
+        let deleted = self.store.delete_runtime(project, id).await?;
+        self.resolved.forget();
+        match deleted {
             Ok(true) => {
                 self.discard_pool(&runtime).await;
                 Ok(())

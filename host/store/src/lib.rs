@@ -60,6 +60,12 @@ impl Store {
         Ok(Self { db, backend, packages, recorder })
     }
 
+    /// Whether other processes may write the same database (PostgreSQL, shared by replicas); SQLite
+    /// is written by this process alone.
+    pub fn is_shared(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
     pub fn packages(&self) -> &PackageStore {
         &self.packages
     }

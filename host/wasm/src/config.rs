@@ -19,6 +19,9 @@ pub const DEFAULT_MAX_MEMORY: u64 = 512 * 1024 * 1024;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Linear memory kept mapped in a pool slot between instances: the measured sweet spot (DESIGN.md §4).
 pub const DEFAULT_MEMORY_KEEP_RESIDENT: usize = 4 * 1024 * 1024;
+/// Default budget of compiled code kept loaded in memory (the sum of compiled image sizes); past it, the
+/// least recently used functions are dropped and loaded again from the disk cache when next run.
+pub const DEFAULT_MAX_LOADED_CODE: u64 = 128 * 1024 * 1024;
 /// Table memory kept mapped in a pool slot between instances.
 pub const DEFAULT_TABLE_KEEP_RESIDENT: usize = 1024 * 1024;
 
@@ -38,6 +41,8 @@ pub struct WasmConfig {
     pub http_response_cap: usize,
     pub memory_keep_resident: usize,
     pub table_keep_resident: usize,
+    /// Compiled code kept loaded in memory, in bytes of compiled images; see [`DEFAULT_MAX_LOADED_CODE`].
+    pub max_loaded_code: u64,
     /// Use the pooling allocator when the machine allows it (the fallback is on-demand allocation).
     pub pooling: bool,
 }
@@ -55,6 +60,7 @@ impl WasmConfig {
             http_response_cap: DEFAULT_HTTP_RESPONSE_CAP,
             memory_keep_resident: DEFAULT_MEMORY_KEEP_RESIDENT,
             table_keep_resident: DEFAULT_TABLE_KEEP_RESIDENT,
+            max_loaded_code: DEFAULT_MAX_LOADED_CODE,
             pooling: true,
         }
     }

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use dashmap::DashMap;
 use qinling_core::{
     Capacity, CodeRef, ExecuteError, ExecutionOutcome, ExecutionRequest, Executor, HttpOutcome, PackageDigest,
     PrepareError, Prepared,
@@ -20,6 +19,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use crate::cache::CompiledCache;
 use crate::engine::{self, Allocator};
 use crate::link::{Compiled, Linked, Linkers};
+use crate::loaded::Loaded;
 use crate::log_sink::LogSink;
 use crate::outbound::Outbound;
 use crate::shape::{self, Binary};
@@ -50,7 +50,7 @@ struct Inner {
     allocator: Allocator,
     linkers: Linkers,
     cache: CompiledCache,
-    linked: DashMap<CodeRef, Linked>,
+    loaded: Loaded<Linked>,
     /// One permit per pool slot, so that instantiation never fails for lack of a slot: executions wait.
     slots: Semaphore,
     /// Executions waiting for a slot; past `max_waiting`, new ones are refused as overload.
@@ -72,7 +72,7 @@ impl WasmExecutor {
             allocator,
             linkers,
             cache,
-            linked: DashMap::new(),
+            loaded: Loaded::new(config.max_loaded_code),
             slots,
             waiting: AtomicU32::new(0),
             config,
@@ -86,8 +86,8 @@ impl WasmExecutor {
 
     /// The linked code, loaded from the disk cache when this process has not linked it yet.
     async fn linked(&self, code: &CodeRef) -> Result<Linked, ExecuteError> {
-        if let Some(linked) = self.inner.linked.get(code) {
-            return Ok(linked.clone());
+        if let Some(linked) = self.inner.loaded.get(code) {
+            return Ok(linked);
         }
         let inner = self.inner.clone();
         let owned = code.clone();
@@ -96,7 +96,7 @@ impl WasmExecutor {
             .await
             .map_err(|e| ExecuteError::Internal(format!("loading task failed: {e}")))?;
         match loaded {
-            Some(Ok(linked)) => Ok(self.inner.linked.entry(code.clone()).or_insert(linked).clone()),
+            Some(Ok((linked, size))) => Ok(self.inner.loaded.insert(code, linked, size)),
             Some(Err(e)) => Err(ExecuteError::Internal(e.to_string())),
             None => Err(ExecuteError::NotPrepared(code.clone())),
         }
@@ -105,10 +105,11 @@ impl WasmExecutor {
 
 impl Inner {
     /// Compiles (or loads from the disk cache) and links a package. CPU-heavy: call off the async workers.
-    /// Only code that links is cached, so a rejected upload leaves nothing on disk.
-    fn prepare_blocking(&self, code: &CodeRef, package: &[u8]) -> Result<Linked, PrepareError> {
+    /// Only code that links is cached, so a rejected upload leaves nothing on disk. Returns the linked
+    /// code with the size of its compiled image.
+    fn prepare_blocking(&self, code: &CodeRef, package: &[u8]) -> Result<(Linked, u64), PrepareError> {
         if let Some(compiled) = self.cache.load(&self.engine, code) {
-            return self.linkers.link(&self.engine, &compiled);
+            return Ok((self.linkers.link(&self.engine, &compiled)?, compiled.image_size()));
         }
         let bytes = package::wasm_bytes(package, code.entry.as_deref(), self.config.max_module_size)
             .map_err(PrepareError::Rejected)?;
@@ -124,14 +125,17 @@ impl Inner {
         if let Err(e) = self.cache.store(code, &compiled) {
             tracing::warn!(package = %code.package, error = %e, "cannot cache compiled artifact");
         }
-        Ok(linked)
+        Ok((linked, compiled.image_size()))
     }
 
-    /// Loads code compiled before (by an earlier process) from the disk cache only.
-    fn load_cached_blocking(&self, code: &CodeRef) -> Option<Result<Linked, PrepareError>> {
+    /// Loads code compiled before (by an earlier process, or dropped from memory since) from the disk
+    /// cache only, with the size of its compiled image.
+    fn load_cached_blocking(&self, code: &CodeRef) -> Option<Result<(Linked, u64), PrepareError>> {
+        let started = Instant::now();
         let compiled = self.cache.load(&self.engine, code)?;
-        tracing::info!(package = %code.package, "loaded a compiled package from the cache");
-        Some(self.linkers.link(&self.engine, &compiled))
+        let linked = self.linkers.link(&self.engine, &compiled).map(|linked| (linked, compiled.image_size()));
+        tracing::info!(package = %code.package, elapsed = ?started.elapsed(), "loaded a compiled package from the cache");
+        Some(linked)
     }
 
     /// A pool slot for one execution: at once if one is free, after a wait if a few wait, refused as
@@ -378,7 +382,7 @@ fn program_output(stdout: &LogSink) -> Result<String, String> {
 #[async_trait::async_trait]
 impl Executor for WasmExecutor {
     async fn prepare(&self, code: &CodeRef, bytes: Bytes) -> Result<Prepared, PrepareError> {
-        if let Some(linked) = self.inner.linked.get(code) {
+        if let Some(linked) = self.inner.loaded.get(code) {
             return Ok(Prepared { abi: linked.abi().as_str().to_owned() });
         }
         let inner = self.inner.clone();
@@ -387,9 +391,10 @@ impl Executor for WasmExecutor {
         let linked = tokio::task::spawn_blocking(move || inner.prepare_blocking(&owned, &bytes))
             .await
             .map_err(|e| PrepareError::Internal(format!("compilation task failed: {e}")))??;
+        let (linked, size) = linked;
         self.inner.prime(&linked).await?;
         let prepared = Prepared { abi: linked.abi().as_str().to_owned() };
-        self.inner.linked.insert(code.clone(), linked);
+        self.inner.loaded.insert(code, linked, size);
         Ok(prepared)
     }
 
@@ -417,7 +422,7 @@ impl Executor for WasmExecutor {
     }
 
     async fn release(&self, package: &PackageDigest) {
-        self.inner.linked.retain(|code, _| &code.package != package);
+        self.inner.loaded.remove_package(package);
         self.inner.cache.remove(package);
     }
 

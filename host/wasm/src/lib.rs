@@ -18,6 +18,7 @@ mod engine;
 mod executor;
 mod limiter;
 mod link;
+mod loaded;
 mod log_sink;
 mod outbound;
 mod package;
@@ -27,6 +28,9 @@ mod state;
 mod ticker;
 mod trap;
 
-pub use config::{DEFAULT_HTTP_RESPONSE_CAP, DEFAULT_MAX_CONCURRENT, DEFAULT_MEMORY_KEEP_RESIDENT, WasmConfig};
+pub use config::{
+    DEFAULT_HTTP_RESPONSE_CAP, DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_LOADED_CODE, DEFAULT_MEMORY_KEEP_RESIDENT,
+    WasmConfig,
+};
 pub use engine::Allocator;
 pub use executor::{WasmExecutor, WasmExecutorError};

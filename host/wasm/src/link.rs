@@ -25,6 +25,15 @@ impl Compiled {
         }
     }
 
+    /// The size of the compiled image in memory (code and data), what keeping it loaded costs.
+    pub(crate) fn image_size(&self) -> u64 {
+        let range = match self {
+            Self::Component(component) => component.image_range(),
+            Self::Module(module) => module.image_range(),
+        };
+        (range.end as usize - range.start as usize) as u64
+    }
+
     /// Builds the copy-on-write memory images now rather than in the first execution.
     fn initialize_memory_images(&self) -> wasmtime::Result<()> {
         match self {
