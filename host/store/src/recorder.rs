@@ -4,7 +4,9 @@
 //! Instead one task writes them: it takes every record waiting (up to [`MAX_BATCH`]), writes them in one
 //! transaction, and answers each caller once that transaction is committed. Alone, a record is committed
 //! at once; under load, the records that arrived during one flush share the next. If a batch fails, its
-//! records are retried one by one, so that one bad record fails only its own caller.
+//! records are retried one by one, so that one bad record fails only its own caller. A batch is a few
+//! statements whatever its size (multi-row INSERTs, one count UPDATE per function), since each statement
+//! is a round trip to the database's connection.
 
 use qinling_core::Execution;
 use sqlx::AnyPool;
@@ -12,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::db::Backend;
-use crate::executions::write_record;
+use crate::executions::write_records;
 
 /// Most records committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -67,9 +69,8 @@ async fn write(db: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Recor
 
 async fn commit(db: &AnyPool, backend: Backend, records: &[Record]) -> Result<(), StoreError> {
     let mut tx = db.begin_with(backend.begin_write()).await?;
-    for record in records {
-        write_record(&mut tx, &record.execution, &record.log).await?;
-    }
+    let rows: Vec<(&Execution, &str)> = records.iter().map(|record| (&record.execution, record.log.as_str())).collect();
+    write_records(&mut tx, &rows).await?;
     tx.commit().await?;
     Ok(())
 }
