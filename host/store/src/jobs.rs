@@ -142,7 +142,7 @@ impl Store {
             return Ok(false);
         }
         if let Some(execution) = execution {
-            crate::executions::insert(&[(&execution, "")]).execute(&mut *tx).await?;
+            crate::executions::insert(&[(execution, "")]).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(true)
