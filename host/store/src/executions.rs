@@ -237,8 +237,8 @@ impl Query {
 const ROWS_PER_INSERT: usize = 64;
 
 /// Writes finished executions with their logs and counts each against its function (or version), inside
-/// a transaction of the caller's (the recorder's batch): one INSERT per [`ROWS_PER_INSERT`] records and
-/// one UPDATE per function or version they ran, whatever their number.
+/// a transaction of the caller's (the recorder's batch): one INSERT per [`ROWS_PER_INSERT`] records, one
+/// UPDATE counting the functions whose latest code ran, and one per version that ran.
 pub(crate) async fn write_records(
     tx: &mut sqlx::Transaction<'_, Any>,
     records: &[(&Execution, &str)],
@@ -254,10 +254,36 @@ pub(crate) async fn write_records(
             None => counts.push((ran, 1)),
         }
     }
-    for ((function_id, version), count) in counts {
+    let (latest, versions): (Vec<_>, Vec<_>) = counts.into_iter().partition(|((_, version), _)| *version == 0);
+    if !latest.is_empty() {
+        let latest: Vec<(String, i64)> =
+            latest.into_iter().map(|((function_id, _), count)| (function_id, count)).collect();
+        count_latest(&latest).execute(&mut **tx).await?;
+    }
+    for ((function_id, version), count) in versions {
         count_executions(tx, function_id, version, count).await?;
     }
     Ok(())
+}
+
+/// One UPDATE counting executions of the functions' latest code, `(function id, how many)` each.
+fn count_latest(counts: &[(String, i64)]) -> sqlx::query::Query<'static, Any, AnyArguments> {
+    let mut query = Query::new("UPDATE functions SET count = count + CASE id");
+    for (function_id, count) in counts {
+        query.push(" WHEN ");
+        query.bind(function_id.clone());
+        query.push(" THEN ");
+        query.bind(*count);
+    }
+    query.push(" ELSE 0 END WHERE id IN (");
+    for (i, (function_id, _)) in counts.iter().enumerate() {
+        if i > 0 {
+            query.push(", ");
+        }
+        query.bind(function_id.clone());
+    }
+    query.push(")");
+    sqlx::query_with(sqlx::AssertSqlSafe(query.sql), query.arguments)
 }
 
 /// One INSERT of executions with their logs.
@@ -408,13 +434,14 @@ mod tests {
             let (one, two) = (function(&store).await, function(&store).await);
             let mut executions: Vec<Execution> = (0..70).map(|_| execution(&one, ExecutionStatus::Success)).collect();
             executions.insert(3, execution(&two, ExecutionStatus::Failed));
+            executions.insert(9, execution(&two, ExecutionStatus::Success));
             let rows: Vec<(&Execution, &str)> = executions.iter().map(|e| (e, "log")).collect();
             let mut tx = store.db.begin_with(store.backend.begin_write()).await.unwrap();
             write_records(&mut tx, &rows).await.unwrap();
             tx.commit().await.unwrap();
             let project = &one.project_id;
             assert_eq!(store.get_function(project, one.id).await.unwrap().unwrap().count, 70);
-            assert_eq!(store.get_function(project, two.id).await.unwrap().unwrap().count, 1);
+            assert_eq!(store.get_function(project, two.id).await.unwrap().unwrap().count, 2);
             for execution in &executions {
                 assert_eq!(store.get_execution(project, execution.id).await.unwrap().as_ref(), Some(execution));
             }
