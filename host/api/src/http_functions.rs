@@ -15,7 +15,7 @@ use axum::http::uri::Authority;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use qinling_core::{ExecutionStatus, Target};
+use qinling_core::{ExecutionStatus, ProjectId, Target};
 use qinling_engine::HttpServed;
 
 use crate::extract::ApiPath;
@@ -39,68 +39,49 @@ const HOP_BY_HOP: [&str; 8] = [
 ];
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/functions/{function}/http", any(function))
-        .route("/v1/functions/{function}/http/", any(function))
-        .route("/v1/functions/{function}/http/{*path}", any(function))
-        .route("/v1/functions/{function}/versions/{version}/http", any(version))
-        .route("/v1/functions/{function}/versions/{version}/http/", any(version))
-        .route("/v1/functions/{function}/versions/{version}/http/{*path}", any(version))
-        .route("/v1/aliases/{alias}/http", any(alias))
-        .route("/v1/aliases/{alias}/http/", any(alias))
-        .route("/v1/aliases/{alias}/http/{*path}", any(alias))
+    let mut router = Router::new();
+    for prefix in [
+        "/v1/functions/{function}/http",
+        "/v1/functions/{function}/versions/{version}/http",
+        "/v1/aliases/{alias}/http",
+    ] {
+        for route in [prefix.to_owned(), format!("{prefix}/"), format!("{prefix}/{{*path}}")] {
+            router = router.route(&route, any(serve));
+        }
+    }
+    router
 }
 
-type Params = HashMap<String, String>;
-
-async fn function(
-    State(state): State<AppState>,
-    Project(project): Project,
-    ApiPath(params): ApiPath<Params>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let fields = TargetFields { function_id: params.get("function").cloned(), ..Default::default() };
-    let target = fields.required(&state.engine, &project).await?;
-    serve(&state, &project, &target, 4, request).await
-}
-
-async fn version(
-    State(state): State<AppState>,
-    Project(project): Project,
-    ApiPath(params): ApiPath<Params>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let number = params.get("version").map_or("", String::as_str);
-    let version = number
-        .parse::<i64>()
-        .map_err(|_| ApiError::bad_request(format!("the version must be a number, not {number:?}")))?;
-    let fields = TargetFields {
-        function_id: params.get("function").cloned(),
-        function_version: Some(version),
-        ..Default::default()
-    };
-    let target = fields.required(&state.engine, &project).await?;
-    serve(&state, &project, &target, 6, request).await
-}
-
-async fn alias(
-    State(state): State<AppState>,
-    Project(project): Project,
-    ApiPath(params): ApiPath<Params>,
-    request: Request,
-) -> Result<Response, ApiError> {
-    let name = params.get("alias").cloned().unwrap_or_default();
-    serve(&state, &project, &Target::Alias(name), 4, request).await
-}
-
-/// Passes the request on to the function, the route's first `prefix_segments` path segments removed.
-async fn serve(
+/// The target a route names, and how many path segments its prefix has (`/v1/functions/{f}/http`: 4).
+async fn target(
     state: &AppState,
-    project: &qinling_core::ProjectId,
-    target: &Target,
-    prefix_segments: usize,
+    project: &ProjectId,
+    params: &HashMap<String, String>,
+) -> Result<(Target, usize), ApiError> {
+    if let Some(alias) = params.get("alias") {
+        return Ok((Target::Alias(alias.clone()), 4));
+    }
+    let version = match params.get("version") {
+        None => None,
+        Some(number) => Some(
+            number
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("the version must be a number, not {number:?}")))?,
+        ),
+    };
+    let fields =
+        TargetFields { function_id: params.get("function").cloned(), function_version: version, ..Default::default() };
+    Ok((fields.required(&state.engine, project).await?, if version.is_some() { 6 } else { 4 }))
+}
+
+/// Passes the request on to the function the route names, the route's prefix removed from the path.
+async fn serve(
+    State(state): State<AppState>,
+    Project(project): Project,
+    ApiPath(params): ApiPath<HashMap<String, String>>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let (target, prefix_segments) = target(&state, &project, &params).await?;
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is larger than {MAX_BODY} bytes"))
@@ -109,7 +90,7 @@ async fn serve(
     *call.method_mut() = parts.method;
     *call.uri_mut() = function_uri(&parts.uri, &parts.headers, prefix_segments)?;
     *call.headers_mut() = forwarded(parts.headers);
-    let served = state.engine.serve_http(project, target, call).await?;
+    let served = state.engine.serve_http(&project, &target, call).await?;
     Ok(answer(served))
 }
 
