@@ -17,11 +17,13 @@ use crate::resolve::Runnable;
 /// Most records of each kind kept; past it, everything is dropped and kept again as used.
 const MAX_KEPT: usize = 10_000;
 
+/// Records are keyed by id alone (ids are unique across projects) and kept with the project they were
+/// read for, so that a lookup allocates nothing; a lookup for another project misses and reads.
 pub(crate) struct Resolved {
     enabled: bool,
     generation: AtomicU64,
-    functions: DashMap<(ProjectId, FunctionId), Runnable>,
-    runtimes: DashMap<(ProjectId, RuntimeId), Runtime>,
+    functions: DashMap<FunctionId, (ProjectId, Runnable)>,
+    runtimes: DashMap<RuntimeId, (ProjectId, Runtime)>,
 }
 
 impl Resolved {
@@ -35,24 +37,24 @@ impl Resolved {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// The latest code of a function, as last read (its alias unset).
+    /// The latest code of a function, as last read for `project` (its alias unset).
     pub(crate) fn function(&self, project: &ProjectId, id: FunctionId) -> Option<Runnable> {
-        self.functions.get(&(project.clone(), id)).map(|kept| kept.clone())
+        lookup(&self.functions, project, id)
     }
 
     pub(crate) fn runtime(&self, project: &ProjectId, id: RuntimeId) -> Option<Runtime> {
-        self.runtimes.get(&(project.clone(), id)).map(|kept| kept.clone())
+        lookup(&self.runtimes, project, id)
     }
 
-    /// Keeps a function's latest code read under `generation`.
+    /// Keeps a function's latest code read for `project` under `generation`.
     pub(crate) fn keep_function(&self, generation: u64, project: &ProjectId, runnable: &Runnable) {
-        let key = (project.clone(), runnable.function_id);
-        self.keep(&self.functions, generation, key, Runnable { alias: None, ..runnable.clone() });
+        let kept = Runnable { alias: None, ..runnable.clone() };
+        self.keep(&self.functions, generation, runnable.function_id, (project.clone(), kept));
     }
 
-    /// Keeps a runtime read under `generation`.
+    /// Keeps a runtime read for `project` under `generation`.
     pub(crate) fn keep_runtime(&self, generation: u64, project: &ProjectId, runtime: &Runtime) {
-        self.keep(&self.runtimes, generation, (project.clone(), runtime.id), runtime.clone());
+        self.keep(&self.runtimes, generation, runtime.id, (project.clone(), runtime.clone()));
     }
 
     /// Drops everything kept: a function, a version or a runtime changed.
@@ -62,20 +64,30 @@ impl Resolved {
         self.runtimes.clear();
     }
 
-    fn keep<K: Eq + std::hash::Hash + Clone, V>(&self, map: &DashMap<K, V>, generation: u64, key: K, value: V) {
+    fn keep<K: Eq + std::hash::Hash + Copy, V>(&self, map: &DashMap<K, V>, generation: u64, key: K, value: V) {
         if !self.enabled || self.generation() != generation {
             return;
         }
         if map.len() >= MAX_KEPT {
             map.clear();
         }
-        map.insert(key.clone(), value);
+        map.insert(key, value);
         // A change that began after the check above has cleared the map, or clears it now; one that
         // finished between the check and the insert is seen here, and the old record goes.
         if self.generation() != generation {
             map.remove(&key);
         }
     }
+}
+
+/// The record kept under `id` if it was read for `project`.
+fn lookup<K: Eq + std::hash::Hash, V: Clone>(
+    map: &DashMap<K, (ProjectId, V)>,
+    project: &ProjectId,
+    id: K,
+) -> Option<V> {
+    let kept = map.get(&id)?;
+    (kept.0 == *project).then(|| kept.1.clone())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Execution records and their logs.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use qinling_core::{
@@ -246,13 +247,10 @@ pub(crate) async fn write_records(
     for chunk in records.chunks(ROWS_PER_INSERT) {
         insert(chunk).execute(&mut **tx).await?;
     }
-    let mut counts: Vec<((String, i64), i64)> = Vec::new();
+    // Ordered, so that concurrent writers (replicas) lock the rows they count in the same order.
+    let mut counts: BTreeMap<(String, i64), i64> = BTreeMap::new();
     for (execution, _) in records {
-        let ran = (execution.function_id.to_string(), execution.function_version);
-        match counts.iter_mut().find(|(key, _)| *key == ran) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((ran, 1)),
-        }
+        *counts.entry((execution.function_id.to_string(), execution.function_version)).or_default() += 1;
     }
     let (latest, versions): (Vec<_>, Vec<_>) = counts.into_iter().partition(|((_, version), _)| *version == 0);
     if !latest.is_empty() {
