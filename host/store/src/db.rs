@@ -58,6 +58,9 @@ pub(crate) async fn connect(url: &str) -> Result<(AnyPool, Backend), StoreError>
         Backend::Sqlite => {
             options
                 .max_connections(SQLITE_CONNECTIONS)
+                // A connection to a local file cannot be lost; testing it would cost a round trip to its
+                // thread on every acquire.
+                .test_before_acquire(false)
                 .after_connect(|connection, _| {
                     Box::pin(async move { connection.execute(SQLITE_PRAGMAS).await.map(drop) })
                 })

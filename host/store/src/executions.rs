@@ -7,9 +7,8 @@ use qinling_core::{
     Condition, Execution, ExecutionFilter, ExecutionId, ExecutionResult, ExecutionStatus, Page, ProjectId,
     ProjectScope, Timestamp,
 };
-use sqlx::Any;
-use sqlx::Arguments;
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, AnyConnection, Arguments, Connection, Executor};
 
 use crate::db::Backend;
 use crate::rows::{self, get, stamp};
@@ -94,7 +93,11 @@ impl Store {
         .bind(execution.id.to_string())
         .execute(&mut *tx)
         .await?;
-        count_executions(&mut tx, execution.function_id.to_string(), execution.function_version, 1).await?;
+        let mut count = Batch { joined: false, queries: Vec::new() };
+        push_count(&mut count, execution.function_id.to_string(), execution.function_version, 1);
+        for query in count.queries {
+            query.into_sqlx().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -156,7 +159,7 @@ impl Store {
         }
         query.push(" ORDER BY created_at DESC, id DESC LIMIT ");
         query.bind(page.fetch_limit());
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(query.sql), query.arguments).fetch_all(&self.db).await?;
+        let rows = query.into_sqlx().fetch_all(&self.db).await?;
         rows.iter().map(execution_from_row).collect()
     }
 
@@ -208,6 +211,10 @@ impl Query {
         self.arguments.add(value).expect("text and integers always encode");
     }
 
+    fn into_sqlx(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.arguments)
+    }
+
     /// Appends ` AND <column> <condition>` with bound values.
     fn condition(&mut self, column: &str, condition: Condition<String>) {
         let (operator, values) = match condition {
@@ -237,15 +244,68 @@ impl Query {
 /// statement's parameters.
 const ROWS_PER_INSERT: usize = 64;
 
-/// Writes finished executions with their logs and counts each against its function (or version), inside
-/// a transaction of the caller's (the recorder's batch): one INSERT per [`ROWS_PER_INSERT`] records, one
-/// UPDATE counting the functions whose latest code ran, and one per version that ran.
+/// Records finished executions with their logs and counts each against its function (or version), in
+/// one transaction on `connection` (the recorder's batch): one INSERT per [`ROWS_PER_INSERT`] records, one
+/// UPDATE counting the functions whose latest code ran, and one per version that ran. On SQLite the whole
+/// transaction is one multi-statement query, so a batch is one call into the connection's SQLite thread
+/// instead of one per statement; PostgreSQL's protocol takes one statement per query.
 pub(crate) async fn write_records(
-    tx: &mut sqlx::Transaction<'_, Any>,
+    connection: &mut AnyConnection,
+    backend: Backend,
     records: &[(&Execution, &str)],
 ) -> Result<(), StoreError> {
+    match backend {
+        Backend::Sqlite => {
+            let mut batch = Batch { joined: true, queries: Vec::new() };
+            batch.statement(backend.begin_write());
+            record_statements(&mut batch, records);
+            batch.statement("COMMIT");
+            let mut queries = batch.queries.into_iter();
+            let written = queries.next().expect("one joined query").into_sqlx().execute(&mut *connection).await;
+            if written.is_err() {
+                // A statement that failed before COMMIT left the transaction open (an error here: none was).
+                let _ = connection.execute("ROLLBACK").await;
+            }
+            written?;
+        }
+        Backend::Postgres => {
+            let mut tx = connection.begin_with(backend.begin_write()).await?;
+            let mut batch = Batch { joined: false, queries: Vec::new() };
+            record_statements(&mut batch, records);
+            for query in batch.queries {
+                query.into_sqlx().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// The statements of one batch of records: joined into one query (`; ` between them, placeholders numbered
+/// across all of them) or one query each.
+struct Batch {
+    joined: bool,
+    queries: Vec<Query>,
+}
+
+impl Batch {
+    /// Opens the next statement with `sql`; the caller appends the rest of it.
+    fn statement(&mut self, sql: &str) -> &mut Query {
+        match self.queries.last_mut() {
+            Some(query) if self.joined => {
+                query.push("; ");
+                query.push(sql);
+            }
+            _ => self.queries.push(Query::new(sql)),
+        }
+        self.queries.last_mut().expect("a statement was just opened")
+    }
+}
+
+/// Appends the INSERTs of `records` and the UPDATEs counting them to `batch`.
+fn record_statements(batch: &mut Batch, records: &[(&Execution, &str)]) {
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        insert(chunk).execute(&mut **tx).await?;
+        push_rows(batch.statement(INSERT), chunk);
     }
     // Ordered, so that concurrent writers (replicas) lock the rows they count in the same order.
     let mut counts: BTreeMap<(String, i64), i64> = BTreeMap::new();
@@ -254,42 +314,60 @@ pub(crate) async fn write_records(
     }
     let (latest, versions): (Vec<_>, Vec<_>) = counts.into_iter().partition(|((_, version), _)| *version == 0);
     if !latest.is_empty() {
-        let latest: Vec<(String, i64)> =
-            latest.into_iter().map(|((function_id, _), count)| (function_id, count)).collect();
-        count_latest(&latest).execute(&mut **tx).await?;
+        // One UPDATE for every function whose latest code ran: CASE over their ids.
+        let query = batch.statement("UPDATE functions SET count = count + CASE id");
+        for ((function_id, _), count) in &latest {
+            query.push(" WHEN ");
+            query.bind(function_id.clone());
+            query.push(" THEN ");
+            query.bind(*count);
+        }
+        query.push(" ELSE 0 END WHERE id IN (");
+        for (i, ((function_id, _), _)) in latest.into_iter().enumerate() {
+            if i > 0 {
+                query.push(", ");
+            }
+            query.bind(function_id);
+        }
+        query.push(")");
     }
     for ((function_id, version), count) in versions {
-        count_executions(tx, function_id, version, count).await?;
+        push_count(batch, function_id, version, count);
     }
-    Ok(())
 }
 
-/// One UPDATE counting executions of the functions' latest code, `(function id, how many)` each.
-fn count_latest(counts: &[(String, i64)]) -> sqlx::query::Query<'static, Any, AnyArguments> {
-    let mut query = Query::new("UPDATE functions SET count = count + CASE id");
-    for (function_id, count) in counts {
-        query.push(" WHEN ");
-        query.bind(function_id.clone());
-        query.push(" THEN ");
-        query.bind(*count);
-    }
-    query.push(" ELSE 0 END WHERE id IN (");
-    for (i, (function_id, _)) in counts.iter().enumerate() {
-        if i > 0 {
-            query.push(", ");
-        }
-        query.bind(function_id.clone());
-    }
-    query.push(")");
-    sqlx::query_with(sqlx::AssertSqlSafe(query.sql), query.arguments)
+/// Appends the UPDATE counting `count` executions against what ran: the version they named, or the
+/// function's latest code.
+fn push_count(batch: &mut Batch, function_id: String, version: i64, count: i64) {
+    let query = if version > 0 {
+        let query = batch.statement("UPDATE function_versions SET count = count + ");
+        query.bind(count);
+        query.push(" WHERE version_number = ");
+        query.bind(version);
+        query.push(" AND function_id = ");
+        query
+    } else {
+        let query = batch.statement("UPDATE functions SET count = count + ");
+        query.bind(count);
+        query.push(" WHERE id = ");
+        query
+    };
+    query.bind(function_id);
 }
+
+const INSERT: &str = "INSERT INTO executions (id, project_id, function_id, function_version, function_alias, \
+                      description, input, status, sync, result_output, result_duration, logs, created_at, \
+                      updated_at) VALUES ";
 
 /// One INSERT of executions with their logs.
 pub(crate) fn insert(records: &[(&Execution, &str)]) -> sqlx::query::Query<'static, Any, AnyArguments> {
-    let mut query = Query::new(
-        "INSERT INTO executions (id, project_id, function_id, function_version, function_alias, description, \
-         input, status, sync, result_output, result_duration, logs, created_at, updated_at) VALUES ",
-    );
+    let mut query = Query::new(INSERT);
+    push_rows(&mut query, records);
+    query.into_sqlx()
+}
+
+/// Appends the rows of an INSERT: `(…), (…)`, one per record.
+fn push_rows(query: &mut Query, records: &[(&Execution, &str)]) {
     for (i, (execution, log)) in records.iter().enumerate() {
         query.push(if i == 0 { "(" } else { ", (" });
         query.bind(execution.id.to_string());
@@ -321,31 +399,6 @@ pub(crate) fn insert(records: &[(&Execution, &str)]) -> sqlx::query::Query<'stat
         query.bind(stamp(execution.updated_at));
         query.push(")");
     }
-    sqlx::query_with(sqlx::AssertSqlSafe(query.sql), query.arguments)
-}
-
-/// Counts `count` executions against what ran: the version they named, or the function's latest code.
-async fn count_executions(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    function_id: String,
-    version: i64,
-    count: i64,
-) -> Result<(), StoreError> {
-    if version > 0 {
-        sqlx::query("UPDATE function_versions SET count = count + $1 WHERE function_id = $2 AND version_number = $3")
-            .bind(count)
-            .bind(function_id)
-            .bind(version)
-            .execute(&mut **tx)
-            .await?;
-    } else {
-        sqlx::query("UPDATE functions SET count = count + $1 WHERE id = $2")
-            .bind(count)
-            .bind(function_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
 }
 
 fn execution_from_row(row: &AnyRow) -> Result<Execution, StoreError> {
@@ -434,9 +487,8 @@ mod tests {
             executions.insert(3, execution(&two, ExecutionStatus::Failed));
             executions.insert(9, execution(&two, ExecutionStatus::Success));
             let rows: Vec<(&Execution, &str)> = executions.iter().map(|e| (e, "log")).collect();
-            let mut tx = store.db.begin_with(store.backend.begin_write()).await.unwrap();
-            write_records(&mut tx, &rows).await.unwrap();
-            tx.commit().await.unwrap();
+            let mut connection = store.db.acquire().await.unwrap();
+            write_records(&mut connection, store.backend, &rows).await.unwrap();
             let project = &one.project_id;
             assert_eq!(store.get_function(project, one.id).await.unwrap().unwrap().count, 70);
             assert_eq!(store.get_function(project, two.id).await.unwrap().unwrap().count, 2);

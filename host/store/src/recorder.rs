@@ -5,11 +5,12 @@
 //! transaction, and answers each caller once that transaction is committed. Alone, a record is committed
 //! at once; under load, the records that arrived during one flush share the next. If a batch fails, its
 //! records are retried one by one, so that one bad record fails only its own caller. A batch is a few
-//! statements whatever its size (multi-row INSERTs, one count UPDATE per function), since each statement
-//! is a round trip to the database's connection.
+//! statements whatever its size (multi-row INSERTs, one count UPDATE), since each statement is a round
+//! trip to the database's connection; on SQLite they go as one query.
 
 use qinling_core::Execution;
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
@@ -51,14 +52,14 @@ impl Recorder {
 }
 
 async fn write(db: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Record>) {
+    let mut writer = Writer { db, backend, connection: None };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let committed = commit(&db, backend, &batch).await;
+        let committed = writer.commit(&batch).await;
         let alone = committed.is_err() && batch.len() > 1;
         let mut failure = committed.err();
         for record in batch.drain(..) {
-            let outcome =
-                if alone { commit(&db, backend, std::slice::from_ref(&record)).await.err() } else { failure.take() };
+            let outcome = if alone { writer.commit(std::slice::from_ref(&record)).await.err() } else { failure.take() };
             let _ = record.done.send(match outcome {
                 None => Ok(record.execution),
                 Some(error) => Err(error),
@@ -67,10 +68,27 @@ async fn write(db: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Recor
     }
 }
 
-async fn commit(db: &AnyPool, backend: Backend, records: &[Record]) -> Result<(), StoreError> {
-    let mut tx = db.begin_with(backend.begin_write()).await?;
-    let rows: Vec<(&Execution, &str)> = records.iter().map(|record| (&record.execution, record.log.as_str())).collect();
-    write_records(&mut tx, &rows).await?;
-    tx.commit().await?;
-    Ok(())
+/// The writer task's state: its own connection, kept between batches so that no batch waits for the pool
+/// and, on SQLite, the connection's page cache stays warm (another connection's write would invalidate it).
+struct Writer {
+    db: AnyPool,
+    backend: Backend,
+    connection: Option<PoolConnection<Any>>,
+}
+
+impl Writer {
+    async fn commit(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        let connection = match &mut self.connection {
+            Some(connection) => connection,
+            None => self.connection.insert(self.db.acquire().await?),
+        };
+        let rows: Vec<(&Execution, &str)> =
+            records.iter().map(|record| (&record.execution, record.log.as_str())).collect();
+        let written = write_records(connection, self.backend, &rows).await;
+        if written.is_err() {
+            // Back to the pool, which tests it before handing it out again (a lost PostgreSQL connection).
+            self.connection = None;
+        }
+        written
+    }
 }
