@@ -28,6 +28,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 const ROUNDS: usize = 31;
 const BATCH: usize = 500;
 const COLD_SAMPLES: usize = 15;
+/// Executions of an already warm function between an upload and the new function's first execution.
+const WARM_UP: usize = 20;
 const INPUT: &str = r#"{"name": "bench"}"#;
 
 fn main() {
@@ -71,7 +73,7 @@ fn main() {
         micros(ours.saturating_sub(resident))
     );
 
-    cold_start(&runtime, &executor, &package);
+    cold_start(&runtime, &executor, &package, &request.code);
     reload(&runtime, &package, cache.path());
 }
 
@@ -123,38 +125,60 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
-fn cold_start(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, package: &[u8]) {
-    let (mut compile, mut cold, mut warm) = (Vec::new(), Vec::new(), Vec::new());
+fn cold_start(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, package: &[u8], warm_code: &CodeRef) {
+    let (mut compile, mut after_compile, mut cold, mut warm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut faults = [Vec::new(), Vec::new()];
+    let timed = |code: &CodeRef| {
+        let (started, faulted) = (Instant::now(), minor_faults());
+        runtime.block_on(executor.execute(request(code.clone()))).unwrap();
+        (started.elapsed(), minor_faults() - faulted)
+    };
     for i in 0..COLD_SAMPLES {
         // A custom section makes a new package (new digest) that must be compiled like a fresh upload.
-        let fresh = with_custom_section(package, &format!("bench-{i}-{}", std::process::id()));
-        let code = CodeRef { package: PackageDigest::of(&fresh), entry: None };
-        let started = Instant::now();
-        runtime.block_on(executor.prepare(&code, Bytes::from(fresh))).unwrap();
-        compile.push(started.elapsed());
-        for (samples, faults) in [&mut cold, &mut warm].into_iter().zip(&mut faults) {
-            let (started, faulted) = (Instant::now(), minor_faults());
-            runtime.block_on(executor.execute(request(code.clone()))).unwrap();
-            samples.push(started.elapsed());
-            faults.push(minor_faults() - faulted);
+        let [straight, fresh] = ["straight", "fresh"].map(|kind| {
+            let fresh = with_custom_section(package, &format!("bench-{kind}-{i}-{}", std::process::id()));
+            let code = CodeRef { package: PackageDigest::of(&fresh), entry: None };
+            let started = Instant::now();
+            runtime.block_on(executor.prepare(&code, Bytes::from(fresh))).unwrap();
+            compile.push(started.elapsed());
+            code
+        });
+        // Run at once, the first execution finds every cache flushed by the compiler that just ran.
+        after_compile.push(timed(&straight).0);
+        // A server keeps serving while an upload compiles (on a blocking thread): the host's own code and
+        // data are warm when a new function first runs; its code and memory are not.
+        for _ in 0..WARM_UP {
+            timed(warm_code);
         }
-        runtime.block_on(executor.release(&code.package));
+        for (samples, faults) in [&mut cold, &mut warm].into_iter().zip(&mut faults) {
+            let (elapsed, faulted) = timed(&fresh);
+            samples.push(elapsed);
+            faults.push(faulted);
+        }
+        for code in [straight, fresh] {
+            runtime.block_on(executor.release(&code.package));
+        }
     }
-    let compile = percentile(&mut compile, 50.0);
-    let cold = percentile(&mut cold, 50.0);
-    let warm = percentile(&mut warm, 50.0);
-    println!("\ncold start, median of {COLD_SAMPLES} fresh packages:");
-    println!("  prepare at upload (compile + link) {:10.1} µs", micros(compile));
+    let [compile, after_compile, cold, warm] =
+        [compile, after_compile, cold, warm].map(|mut samples| percentile(&mut samples, 50.0));
     let [cold_faults, warm_faults] = faults.map(|mut f| {
         f.sort_unstable();
         f[f.len() / 2]
     });
-    println!("  first execution (cold)             {:10.1} µs   {cold_faults} minor page faults", micros(cold));
+    println!("\ncold start, median of {COLD_SAMPLES} fresh packages:");
+    println!("  prepare at upload (compile + link) {:10.1} µs", micros(compile));
     println!(
-        "  second execution (warm)            {:10.1} µs   {warm_faults} minor page faults   cold/warm = {:.2}x",
+        "  first execution straight after compiling it (every cache flushed by the compiler) {:8.1} µs",
+        micros(after_compile)
+    );
+    println!(
+        "  first execution of a new function, host warm (cold) {:8.1} µs   {cold_faults} minor page faults",
+        micros(cold)
+    );
+    println!(
+        "  second execution of it (warm)                       {:8.1} µs   {warm_faults} minor page faults   cold - warm = {:.1} µs (target <= 10)",
         micros(warm),
-        ratio(cold, warm)
+        micros(cold) - micros(warm)
     );
 }
 
