@@ -293,6 +293,13 @@ class Worker:
             self.code_dir = directory
             return {"function": self.function.describe(), "loaded": True, "duration": time.monotonic() - started}
 
+    def close(self) -> None:
+        """Removes the downloaded code, when the worker stops."""
+        with self.lock:
+            if self.code_dir:
+                shutil.rmtree(self.code_dir, ignore_errors=True)
+                self.code_dir = None
+
     def load_baked(self, directory: str, entry: str, function_id: str, version: int) -> None:
         self.function = Function(function_id, version, entry, import_entry(directory, entry))
 
@@ -376,7 +383,10 @@ def main() -> None:
     server = serve((host, port), worker)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"qinling python3 worker listening on {host}:{port}", flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    finally:
+        worker.close()
 
 
 if __name__ == "__main__":

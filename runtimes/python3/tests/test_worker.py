@@ -69,12 +69,14 @@ class WorkerTest(unittest.TestCase):
         cls.package_server.shutdown()
 
     def setUp(self):
-        self.server = worker.serve(("127.0.0.1", 0), worker.Worker())
+        self.worker = worker.Worker()
+        self.server = worker.serve(("127.0.0.1", 0), self.worker)
         self.url = start(self.server)
 
     def tearDown(self):
         self.server.shutdown()
         self.server.server_close()
+        self.worker.close()
 
     def call(self, method: str, path: str, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -103,6 +105,13 @@ class WorkerTest(unittest.TestCase):
         self.load({"main.py": "def main(): return 1"})
         _, health = self.call("GET", "/health")
         self.assertEqual(health["function"], {"function_id": "f1", "function_version": 0, "entry": "main.main"})
+
+    def test_closing_the_worker_removes_the_downloaded_code(self):
+        self.assertEqual(self.load({"main.py": "def main(): return 1"})[0], 200)
+        code_dir = self.worker.code_dir
+        self.assertTrue(os.path.isfile(os.path.join(code_dir, "main.py")))
+        self.worker.close()
+        self.assertFalse(os.path.exists(code_dir))
 
     def test_a_loaded_function_runs_with_keyword_input_and_its_log(self):
         code = "import os\ndef main(name='World', **kwargs):\n    print('greeting', name)\n" \
