@@ -258,12 +258,13 @@ pub(crate) async fn write_records(
         Backend::Sqlite => {
             let mut batch = Batch { joined: true, queries: Vec::new() };
             batch.statement(backend.begin_write());
-            record_statements(&mut batch, records);
+            record_statements(&mut batch, INSERT_OR_ROLLBACK, records);
             batch.statement("COMMIT");
             let mut queries = batch.queries.into_iter();
             let written = queries.next().expect("one joined query").into_sqlx().execute(&mut *connection).await;
             if written.is_err() {
-                // A statement that failed before COMMIT left the transaction open (an error here: none was).
+                // A statement that failed before COMMIT may have left the transaction open (an error here:
+                // it did not, as a failing INSERT OR ROLLBACK ends it).
                 let _ = connection.execute("ROLLBACK").await;
             }
             written?;
@@ -271,7 +272,7 @@ pub(crate) async fn write_records(
         Backend::Postgres => {
             let mut tx = connection.begin_with(backend.begin_write()).await?;
             let mut batch = Batch { joined: false, queries: Vec::new() };
-            record_statements(&mut batch, records);
+            record_statements(&mut batch, INSERT, records);
             for query in batch.queries {
                 query.into_sqlx().execute(&mut *tx).await?;
             }
@@ -302,10 +303,10 @@ impl Batch {
     }
 }
 
-/// Appends the INSERTs of `records` and the UPDATEs counting them to `batch`.
-fn record_statements(batch: &mut Batch, records: &[(&Execution, &str)]) {
+/// Appends the INSERTs of `records` (each opened with `insert`) and the UPDATEs counting them to `batch`.
+fn record_statements(batch: &mut Batch, insert: &str, records: &[(&Execution, &str)]) {
     for chunk in records.chunks(ROWS_PER_INSERT) {
-        push_rows(batch.statement(INSERT), chunk);
+        push_rows(batch.statement(insert), chunk);
     }
     // Ordered, so that concurrent writers (replicas) lock the rows they count in the same order.
     let mut counts: BTreeMap<(String, i64), i64> = BTreeMap::new();
@@ -355,9 +356,22 @@ fn push_count(batch: &mut Batch, function_id: String, version: i64, count: i64) 
     query.bind(function_id);
 }
 
-const INSERT: &str = "INSERT INTO executions (id, project_id, function_id, function_version, function_alias, \
-                      description, input, status, sync, result_output, result_duration, logs, created_at, \
-                      updated_at) VALUES ";
+/// `<verb> INTO executions (<columns>) VALUES `, as one literal.
+macro_rules! insert_into {
+    ($verb:literal) => {
+        concat!(
+            $verb,
+            " INTO executions (id, project_id, function_id, function_version, function_alias, description, input, \
+             status, sync, result_output, result_duration, logs, created_at, updated_at) VALUES "
+        )
+    };
+}
+
+const INSERT: &str = insert_into!("INSERT");
+/// SQLite's batch INSERT: a failing constraint rolls the whole batch back (it is then retried record by
+/// record), so SQLite keeps no statement journal for it (a temporary file it would otherwise write for
+/// every multi-row INSERT inside a transaction, to undo that statement alone).
+const INSERT_OR_ROLLBACK: &str = insert_into!("INSERT OR ROLLBACK");
 
 /// One INSERT of executions with their logs.
 pub(crate) fn insert(records: &[(&Execution, &str)]) -> sqlx::query::Query<'static, Any, AnyArguments> {
