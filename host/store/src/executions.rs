@@ -1,6 +1,7 @@
 //! Execution records and their logs.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::time::Duration;
 
 use qinling_core::{
@@ -185,16 +186,23 @@ impl Store {
 }
 
 /// A query built from pieces, its values bound to `$1`, `$2`... in order (as every database here reads
-/// them; sqlx's `QueryBuilder` over `Any` would write `?`).
+/// them; sqlx's `QueryBuilder` over `Any` would write `?`), or to plain `?` in order for SQLite alone.
 struct Query {
     sql: String,
     arguments: AnyArguments,
     bound: usize,
+    numbered: bool,
 }
 
 impl Query {
     fn new(sql: &str) -> Self {
-        Self { sql: sql.to_owned(), arguments: AnyArguments::default(), bound: 0 }
+        Self { sql: sql.to_owned(), arguments: AnyArguments::default(), bound: 0, numbered: true }
+    }
+
+    /// A query for SQLite only, with `?` placeholders: binding a value to a numbered one makes SQLite look
+    /// its name up among every placeholder of the statement, which is quadratic in a batch's values.
+    fn positional(sql: &str) -> Self {
+        Self { numbered: false, ..Self::new(sql) }
     }
 
     fn push(&mut self, sql: &str) {
@@ -207,7 +215,11 @@ impl Query {
         T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send,
     {
         self.bound += 1;
-        self.sql.push_str(&format!("${}", self.bound));
+        if self.numbered {
+            let _ = write!(self.sql, "${}", self.bound);
+        } else {
+            self.sql.push('?');
+        }
         self.arguments.add(value).expect("text and integers always encode");
     }
 
@@ -282,8 +294,8 @@ pub(crate) async fn write_records(
     Ok(())
 }
 
-/// The statements of one batch of records: joined into one query (`; ` between them, placeholders numbered
-/// across all of them) or one query each.
+/// The statements of one batch of records: joined into one SQLite query (`; ` between them, `?`
+/// placeholders bound in order across all of them) or one query each.
 struct Batch {
     joined: bool,
     queries: Vec<Query>,
@@ -297,6 +309,7 @@ impl Batch {
                 query.push("; ");
                 query.push(sql);
             }
+            _ if self.joined => self.queries.push(Query::positional(sql)),
             _ => self.queries.push(Query::new(sql)),
         }
         self.queries.last_mut().expect("a statement was just opened")
