@@ -94,7 +94,7 @@ impl Store {
         .bind(execution.id.to_string())
         .execute(&mut *tx)
         .await?;
-        let mut count = Batch { joined: false, queries: Vec::new() };
+        let mut count = Batch::separate();
         push_count(&mut count, execution.function_id.to_string(), execution.function_version, 1);
         for query in count.queries {
             query.into_sqlx().execute(&mut *tx).await?;
@@ -268,22 +268,22 @@ pub(crate) async fn write_records(
 ) -> Result<(), StoreError> {
     match backend {
         Backend::Sqlite => {
-            let mut batch = Batch { joined: true, queries: Vec::new() };
+            let mut batch = Batch::joined();
             batch.statement(backend.begin_write());
             record_statements(&mut batch, INSERT_OR_ROLLBACK, records);
             batch.statement("COMMIT");
-            let mut queries = batch.queries.into_iter();
-            let written = queries.next().expect("one joined query").into_sqlx().execute(&mut *connection).await;
+            let joined = batch.queries.pop().expect("a joined batch is one query");
+            let written = joined.into_sqlx().execute(&mut *connection).await;
             if written.is_err() {
-                // A statement that failed before COMMIT may have left the transaction open (an error here:
-                // it did not, as a failing INSERT OR ROLLBACK ends it).
+                // A failure between BEGIN and COMMIT may leave the transaction open; ROLLBACK ends it (and
+                // fails harmlessly when the failure ended it already, as a failing INSERT OR ROLLBACK does).
                 let _ = connection.execute("ROLLBACK").await;
             }
             written?;
         }
         Backend::Postgres => {
             let mut tx = connection.begin_with(backend.begin_write()).await?;
-            let mut batch = Batch { joined: false, queries: Vec::new() };
+            let mut batch = Batch::separate();
             record_statements(&mut batch, INSERT, records);
             for query in batch.queries {
                 query.into_sqlx().execute(&mut *tx).await?;
@@ -302,6 +302,14 @@ struct Batch {
 }
 
 impl Batch {
+    fn joined() -> Self {
+        Self { joined: true, queries: Vec::new() }
+    }
+
+    fn separate() -> Self {
+        Self { joined: false, queries: Vec::new() }
+    }
+
     /// Opens the next statement with `sql`; the caller appends the rest of it.
     fn statement(&mut self, sql: &str) -> &mut Query {
         match self.queries.last_mut() {
