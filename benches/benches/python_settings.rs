@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use qinling_benches::{guest, micros, percentile};
-use qinling_core::{CodeRef, ExecutionId, ExecutionRequest, Executor, FunctionId, Limits, PackageDigest};
+use qinling_benches::{execution_request, guest, micros, percentile};
+use qinling_core::{CodeRef, Executor, PackageDigest};
 use qinling_wasm::{WasmConfig, WasmExecutor};
 
 const ROUNDS: usize = 11;
@@ -67,15 +67,7 @@ fn main() {
 }
 
 fn run(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, code: &CodeRef) {
-    let request = ExecutionRequest {
-        execution_id: ExecutionId::new(),
-        function_id: FunctionId::new(),
-        function_version: 0,
-        code: code.clone(),
-        input: r#"{"name": "bench"}"#.to_owned(),
-        limits: Limits { timeout: Duration::from_secs(10), memory_size: 256 << 20, cpu: 100 },
-        allowed_hosts: std::sync::Arc::from([]),
-    };
+    let request = execution_request(code, r#"{"name": "bench"}"#, Duration::from_secs(10), 256 << 20);
     let outcome = runtime.block_on(executor.execute(request)).unwrap();
     assert!(outcome.output.is_ok(), "{:?}", outcome.output);
 }

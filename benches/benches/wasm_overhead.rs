@@ -9,17 +9,18 @@
 //!
 //! The guest is the hello function (Rust SDK), so that the figure is the host's, not the guest's work.
 //!
-//! Cold start: a package never seen before is prepared (as at upload), then executed once (cold) and
-//! again (warm), with the minor page faults each took. The target: cold costs no more than warm plus
-//! one instantiation. Then the cost of an
-//! execution whose code was dropped from memory (past the loaded-code budget) and is loaded again from
-//! the disk cache.
+//! Cold start: packages never seen before are prepared (as at upload); one runs at once (the compiler has
+//! just flushed every cache: the worst case), another after executions of a warm function (as on a
+//! server, where uploads compile on a blocking thread while other functions run), once (cold) and again
+//! (warm), with the minor page faults each took. The target: cold within 10 µs of warm. Then the cost of
+//! an execution whose code was dropped from memory (past the loaded-code budget) and is loaded again
+//! from the disk cache.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use qinling_benches::{guest, micros, percentile, with_custom_section};
-use qinling_core::{CodeRef, ExecutionId, ExecutionRequest, Executor, FunctionId, Limits, PackageDigest};
+use qinling_benches::{execution_request, guest, micros, percentile, with_custom_section};
+use qinling_core::{CodeRef, ExecutionRequest, Executor, PackageDigest};
 use qinling_wasm::{DEFAULT_MEMORY_KEEP_RESIDENT, WasmConfig, WasmExecutor};
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
@@ -67,10 +68,9 @@ fn main() {
     println!("  bare wasmtime on-demand {:6.2} µs   qinling/bare = {:.2}x", micros(on_demand), ratio(ours, on_demand));
     println!("  bare wasmtime pooling {:8.2} µs   qinling/bare = {:.2}x", micros(pooling), ratio(ours, pooling));
     println!(
-        "  bare wasmtime pooling, resident {:6.2} µs   qinling/bare = {:.2}x (Qinling's own cost: {:.2} µs)",
+        "  bare wasmtime pooling, resident {:6.2} µs   qinling/bare = {:.2}x",
         micros(resident),
-        ratio(ours, resident),
-        micros(ours.saturating_sub(resident))
+        ratio(ours, resident)
     );
 
     cold_start(&runtime, &executor, &package, &request.code);
@@ -103,15 +103,7 @@ fn reload(runtime: &tokio::runtime::Runtime, package: &[u8], cache: &std::path::
 }
 
 fn request(code: CodeRef) -> ExecutionRequest {
-    ExecutionRequest {
-        execution_id: ExecutionId::new(),
-        function_id: FunctionId::new(),
-        function_version: 0,
-        code,
-        input: INPUT.to_owned(),
-        limits: Limits { timeout: Duration::from_secs(5), memory_size: 32 << 20, cpu: 100 },
-        allowed_hosts: std::sync::Arc::from([]),
-    }
+    execution_request(&code, INPUT, Duration::from_secs(5), 32 << 20)
 }
 
 /// Time per call of a batch of `BATCH` calls.

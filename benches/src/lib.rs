@@ -8,7 +8,10 @@ pub mod server;
 pub mod wrk;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use qinling_core::{CodeRef, ExecutionId, ExecutionRequest, FunctionId, Limits};
 
 /// An example package by file name (`word_stats`, `http_hello`, `c-rot13`, `python-hello`...), from the
 /// directory `cargo xtask bench` fills.
@@ -26,6 +29,20 @@ pub fn guest_path(name: &str) -> PathBuf {
 /// The release `qinling` binary (set by `cargo xtask bench`).
 pub fn qinling_binary() -> PathBuf {
     PathBuf::from(std::env::var("QINLING_BIN").expect("run the benchmarks with `cargo xtask bench`"))
+}
+
+/// A sync execution of `code` with `input`, as the engine would ask the Wasm executor for it: a fresh
+/// execution id, `memory_size` bytes of linear memory at most, no outbound hosts.
+pub fn execution_request(code: &CodeRef, input: &str, timeout: Duration, memory_size: u64) -> ExecutionRequest {
+    ExecutionRequest {
+        execution_id: ExecutionId::new(),
+        function_id: FunctionId::new(),
+        function_version: 0,
+        code: code.clone(),
+        input: input.to_owned(),
+        limits: Limits { timeout, memory_size, cpu: 100 },
+        allowed_hosts: Arc::from([]),
+    }
 }
 
 /// The `p`-th percentile (0..=100) of `samples`, which it sorts.

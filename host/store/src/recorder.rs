@@ -5,8 +5,9 @@
 //! transaction, and answers each caller once that transaction is committed. Alone, a record is committed
 //! at once; under load, the records that arrived during one flush share the next. If a batch fails, its
 //! records are retried one by one, so that one bad record fails only its own caller. A batch is a few
-//! statements whatever its size (multi-row INSERTs, one count UPDATE), since each statement is a round
-//! trip to the database's connection; on SQLite they go as one query.
+//! statements whatever its size (multi-row INSERTs, one UPDATE counting the functions whose latest code
+//! ran, one per version that ran), since each statement is a round trip to the database's connection; on
+//! SQLite they go as one query.
 
 use qinling_core::Execution;
 use sqlx::pool::PoolConnection;
