@@ -3,6 +3,7 @@
 //! commits (an acknowledged write survives a crash and a power cut) and foreign keys on; each database
 //! applies its own embedded migrations (the same schema in each dialect).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -16,9 +17,9 @@ const SQLITE_CONNECTIONS: u32 = 8;
 const POSTGRES_CONNECTIONS: u32 = 16;
 /// How long to wait for a connection from the pool.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Set on every SQLite connection: WAL, durable commits, foreign keys, and how long a writer waits for
+/// Set on every SQLite connection (the pool's and the execution recorder's): WAL, durable commits, foreign keys, and how long a writer waits for
 /// another writer's lock (10 s) before giving up.
-const SQLITE_PRAGMAS: &str =
+pub(crate) const SQLITE_PRAGMAS: &str =
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -74,6 +75,18 @@ pub(crate) async fn connect(url: &str) -> Result<(AnyPool, Backend), StoreError>
         Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
     }
     Ok((pool, backend))
+}
+
+/// The file of the SQLite database `pool` is connected to, for connections made without sqlx.
+pub(crate) async fn sqlite_file(pool: &AnyPool) -> Result<PathBuf, StoreError> {
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(pool).await?;
+    if file.is_empty() {
+        return Err(StoreError::Config(
+            "the SQLite database must be a file (executions are recorded through a connection of their own)".into(),
+        ));
+    }
+    Ok(PathBuf::from(file))
 }
 
 /// A SQLite URL that creates the file if it is missing (unless it names a mode already).

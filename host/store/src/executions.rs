@@ -9,7 +9,7 @@ use qinling_core::{
     ProjectScope, Timestamp,
 };
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{Any, AnyConnection, Arguments, Connection, Executor};
+use sqlx::{Any, AnyConnection, Arguments, Connection};
 
 use crate::db::Backend;
 use crate::rows::{self, get, stamp};
@@ -94,7 +94,7 @@ impl Store {
         .bind(execution.id.to_string())
         .execute(&mut *tx)
         .await?;
-        let mut count = Batch::separate();
+        let mut count = Batch::numbered();
         push_count(&mut count, execution.function_id.to_string(), execution.function_version, 1);
         for query in count.queries {
             query.into_sqlx().execute(&mut *tx).await?;
@@ -187,20 +187,63 @@ impl Store {
 
 /// A query built from pieces, its values bound to `$1`, `$2`... in order (as every database here reads
 /// them; sqlx's `QueryBuilder` over `Any` would write `?`), or to plain `?` in order for SQLite alone.
+/// The values are kept until the query goes to sqlx or to the SQLite recorder's own connection.
 struct Query {
     sql: String,
-    arguments: AnyArguments,
-    bound: usize,
+    values: Vec<Value>,
     numbered: bool,
+}
+
+/// A value bound to one of a [`Query`]'s placeholders.
+#[derive(Clone, Debug)]
+enum Value {
+    Text(Option<String>),
+    Integer(i64),
+    Real(Option<f64>),
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Self::Text(Some(text))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(text: Option<String>) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(integer: i64) -> Self {
+        Self::Integer(integer)
+    }
+}
+
+impl From<Option<f64>> for Value {
+    fn from(real: Option<f64>) -> Self {
+        Self::Real(real)
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Self::Text(text) => text.to_sql(),
+            Self::Integer(integer) => integer.to_sql(),
+            Self::Real(real) => real.to_sql(),
+        }
+    }
 }
 
 impl Query {
     fn new(sql: &str) -> Self {
-        Self { sql: sql.to_owned(), arguments: AnyArguments::default(), bound: 0, numbered: true }
+        Self { sql: sql.to_owned(), values: Vec::new(), numbered: true }
     }
 
-    /// A query for SQLite only, with `?` placeholders: binding a value to a numbered one makes SQLite look
-    /// its name up among every placeholder of the statement, which is quadratic in a batch's values.
+    /// A query for SQLite only, with `?` placeholders: SQLite binds them by position, where a numbered
+    /// placeholder is looked up by name among every placeholder of the statement (quadratic in a batch's
+    /// values when sqlx binds them).
     fn positional(sql: &str) -> Self {
         Self { numbered: false, ..Self::new(sql) }
     }
@@ -210,21 +253,31 @@ impl Query {
     }
 
     /// Appends the next placeholder and binds `value` to it.
-    fn bind<T>(&mut self, value: T)
-    where
-        T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send,
-    {
-        self.bound += 1;
+    fn bind(&mut self, value: impl Into<Value>) {
+        self.values.push(value.into());
         if self.numbered {
-            let _ = write!(self.sql, "${}", self.bound);
+            let _ = write!(self.sql, "${}", self.values.len());
         } else {
             self.sql.push('?');
         }
-        self.arguments.add(value).expect("text and integers always encode");
     }
 
     fn into_sqlx(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
-        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), self.arguments)
+        let mut arguments = AnyArguments::default();
+        for value in self.values {
+            let added = match value {
+                Value::Text(text) => arguments.add(text),
+                Value::Integer(integer) => arguments.add(integer),
+                Value::Real(real) => arguments.add(real),
+            };
+            added.expect("text and numbers always encode");
+        }
+        sqlx::query_with(sqlx::AssertSqlSafe(self.sql), arguments)
+    }
+
+    /// Runs the query on the SQLite recorder's connection (prepared once per distinct text, then cached).
+    fn execute_on(&self, connection: &rusqlite::Connection) -> rusqlite::Result<usize> {
+        connection.prepare_cached(&self.sql)?.execute(rusqlite::params_from_iter(&self.values))
     }
 
     /// Appends ` AND <column> <condition>` with bound values.
@@ -257,69 +310,59 @@ impl Query {
 const ROWS_PER_INSERT: usize = 64;
 
 /// Records finished executions with their logs and counts each against its function (or version), in
-/// one transaction on `connection` (the recorder's batch): one INSERT per [`ROWS_PER_INSERT`] records, one
-/// UPDATE counting the functions whose latest code ran, and one per version that ran. On SQLite the whole
-/// transaction is one multi-statement query, so a batch is one call into the connection's SQLite thread
-/// instead of one per statement; PostgreSQL's protocol takes one statement per query.
-pub(crate) async fn write_records(
+/// one PostgreSQL transaction on `connection` (the recorder's batch): one INSERT per [`ROWS_PER_INSERT`]
+/// records, one UPDATE counting the functions whose latest code ran, and one per version that ran.
+pub(crate) async fn write_records_postgres(
     connection: &mut AnyConnection,
-    backend: Backend,
     records: &[(&Execution, &str)],
 ) -> Result<(), StoreError> {
-    match backend {
-        Backend::Sqlite => {
-            let mut batch = Batch::joined();
-            batch.statement(backend.begin_write());
-            record_statements(&mut batch, INSERT_OR_ROLLBACK, records);
-            batch.statement("COMMIT");
-            let joined = batch.queries.pop().expect("a joined batch is one query");
-            let written = joined.into_sqlx().execute(&mut *connection).await;
-            if written.is_err() {
-                // A failure between BEGIN and COMMIT may leave the transaction open; ROLLBACK ends it (and
-                // fails harmlessly when the failure ended it already, as a failing INSERT OR ROLLBACK does).
-                let _ = connection.execute("ROLLBACK").await;
-            }
-            written?;
-        }
-        Backend::Postgres => {
-            let mut tx = connection.begin_with(backend.begin_write()).await?;
-            let mut batch = Batch::separate();
-            record_statements(&mut batch, INSERT, records);
-            for query in batch.queries {
-                query.into_sqlx().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        }
+    let mut tx = connection.begin_with(Backend::Postgres.begin_write()).await?;
+    let mut batch = Batch::numbered();
+    record_statements(&mut batch, INSERT, records);
+    for query in batch.queries {
+        query.into_sqlx().execute(&mut *tx).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
-/// The statements of one batch of records: joined into one SQLite query (`; ` between them, `?`
-/// placeholders bound in order across all of them) or one query each.
+/// The same transaction on SQLite, on the recorder's own connection: each statement is a call into
+/// SQLite on the caller's thread.
+pub(crate) fn write_records_sqlite(
+    connection: &mut rusqlite::Connection,
+    records: &[(&Execution, &str)],
+) -> Result<(), StoreError> {
+    let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut batch = Batch::positional();
+    record_statements(&mut batch, INSERT_OR_ROLLBACK, records);
+    for query in &batch.queries {
+        query.execute_on(&tx)?;
+    }
+    // A failing INSERT OR ROLLBACK has ended the transaction already; dropping `tx` then tries a
+    // ROLLBACK that fails harmlessly.
+    tx.commit()?;
+    Ok(())
+}
+
+/// The statements of one batch of records, one query each, with numbered placeholders (any database)
+/// or positional ones (SQLite).
 struct Batch {
-    joined: bool,
+    numbered: bool,
     queries: Vec<Query>,
 }
 
 impl Batch {
-    fn joined() -> Self {
-        Self { joined: true, queries: Vec::new() }
+    fn numbered() -> Self {
+        Self { numbered: true, queries: Vec::new() }
     }
 
-    fn separate() -> Self {
-        Self { joined: false, queries: Vec::new() }
+    fn positional() -> Self {
+        Self { numbered: false, queries: Vec::new() }
     }
 
     /// Opens the next statement with `sql`; the caller appends the rest of it.
     fn statement(&mut self, sql: &str) -> &mut Query {
-        match self.queries.last_mut() {
-            Some(query) if self.joined => {
-                query.push("; ");
-                query.push(sql);
-            }
-            _ if self.joined => self.queries.push(Query::positional(sql)),
-            _ => self.queries.push(Query::new(sql)),
-        }
+        self.queries.push(if self.numbered { Query::new(sql) } else { Query::positional(sql) });
         self.queries.last_mut().expect("a statement was just opened")
     }
 }
@@ -466,30 +509,9 @@ fn execution_from_row(row: &AnyRow) -> Result<Execution, StoreError> {
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
-    use qinling_core::Function;
 
     use super::*;
-    use crate::testing::{function, stores};
-
-    fn execution(function: &Function, status: ExecutionStatus) -> Execution {
-        let now = Utc::now();
-        let finished = status != ExecutionStatus::Running;
-        Execution {
-            id: ExecutionId::new(),
-            project_id: function.project_id.clone(),
-            function_id: function.id,
-            function_version: 0,
-            function_alias: None,
-            description: String::new(),
-            input: r#"{"text":"a b"}"#.into(),
-            status,
-            sync: finished,
-            result: finished
-                .then(|| ExecutionResult { output: r#"{"words":2}"#.into(), duration: Duration::from_micros(1500) }),
-            created_at: now,
-            updated_at: now,
-        }
-    }
+    use crate::testing::{execution, function, stores};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_records_are_all_committed_and_a_bad_one_fails_alone() {
@@ -500,11 +522,14 @@ mod tests {
             let mut records: Vec<Execution> =
                 (0..100).map(|_| execution(&function, ExecutionStatus::Success)).collect();
             records.insert(50, first.clone()); // Recorded already: its id is taken.
-            let results = futures::future::join_all(
-                records.iter().map(|record| store.record_execution(record.clone(), "log".into())),
-            )
-            .await;
-            let failed: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
+            // Each on a task of its own, so that records arrive while others commit and batches form.
+            let tasks = records.iter().map(|record| {
+                let (store, record) = (store.clone(), record.clone());
+                tokio::spawn(async move { store.record_execution(record, "log".into()).await })
+            });
+            let results = futures::future::join_all(tasks).await;
+            let failed: Vec<usize> =
+                results.iter().enumerate().filter(|(_, r)| r.as_ref().unwrap().is_err()).map(|(i, _)| i).collect();
             assert_eq!(failed, [50], "only the duplicate fails");
             let project = &function.project_id;
             assert_eq!(store.get_function(project, function.id).await.unwrap().unwrap().count, 101);
@@ -522,8 +547,15 @@ mod tests {
             executions.insert(3, execution(&two, ExecutionStatus::Failed));
             executions.insert(9, execution(&two, ExecutionStatus::Success));
             let rows: Vec<(&Execution, &str)> = executions.iter().map(|e| (e, "log")).collect();
-            let mut connection = store.db.acquire().await.unwrap();
-            write_records(&mut connection, store.backend, &rows).await.unwrap();
+            match store.backend {
+                Backend::Sqlite => {
+                    let file = crate::db::sqlite_file(&store.db).await.unwrap();
+                    write_records_sqlite(&mut rusqlite::Connection::open(file).unwrap(), &rows).unwrap();
+                }
+                Backend::Postgres => {
+                    write_records_postgres(&mut store.db.acquire().await.unwrap(), &rows).await.unwrap();
+                }
+            }
             let project = &one.project_id;
             assert_eq!(store.get_function(project, one.id).await.unwrap().unwrap().count, 70);
             assert_eq!(store.get_function(project, two.id).await.unwrap().unwrap().count, 2);

@@ -15,6 +15,7 @@ mod packages;
 mod recorder;
 mod rows;
 mod runtimes;
+mod sqlite_recorder;
 mod versions;
 mod webhooks;
 
@@ -27,6 +28,7 @@ use sqlx::AnyPool;
 
 use db::Backend;
 use recorder::Recorder;
+use sqlite_recorder::SqliteRecorder;
 
 /// What still refers to a function, a version or an alias, and so prevents its deletion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,7 +58,10 @@ impl Store {
     /// go to `packages`.
     pub async fn open(database_url: &str, packages: PackageStore) -> Result<Self, StoreError> {
         let (db, backend) = db::connect(database_url).await?;
-        let recorder = Recorder::start(db.clone(), backend);
+        let recorder = match backend {
+            Backend::Sqlite => Recorder::Sqlite(SqliteRecorder::open(&db::sqlite_file(&db).await?)?),
+            Backend::Postgres => Recorder::postgres(db.clone()),
+        };
         Ok(Self { db, backend, packages, recorder })
     }
 
@@ -113,8 +118,8 @@ pub(crate) mod testing {
     use std::time::Duration;
 
     use qinling_core::{
-        AllowedHost, CodeSource, Function, FunctionId, Limits, PackageDigest, ProjectId, Runtime, RuntimeId,
-        RuntimeKind, RuntimeStatus, StoredPackage,
+        AllowedHost, CodeSource, Execution, ExecutionId, ExecutionResult, ExecutionStatus, Function, FunctionId,
+        Limits, PackageDigest, ProjectId, Runtime, RuntimeId, RuntimeKind, RuntimeStatus, StoredPackage,
     };
 
     use super::Store;
@@ -213,6 +218,27 @@ pub(crate) mod testing {
         };
         store.insert_function(&function).await.unwrap();
         function
+    }
+
+    /// An execution of `function` in `status`, finished (with a result) unless it is running.
+    pub(crate) fn execution(function: &Function, status: ExecutionStatus) -> Execution {
+        let now = Utc::now();
+        let finished = status != ExecutionStatus::Running;
+        Execution {
+            id: ExecutionId::new(),
+            project_id: function.project_id.clone(),
+            function_id: function.id,
+            function_version: 0,
+            function_alias: None,
+            description: String::new(),
+            input: r#"{"text":"a b"}"#.into(),
+            status,
+            sync: finished,
+            result: finished
+                .then(|| ExecutionResult { output: r#"{"words":2}"#.into(), duration: Duration::from_micros(1500) }),
+            created_at: now,
+            updated_at: now,
+        }
     }
 }
 

@@ -1,95 +1,137 @@
 //! Group commit of finished sync executions. Every sync execution is recorded durably before its answer;
-//! on SQLite with `synchronous = FULL` a commit costs a disk flush, and writers take turns, so one commit
-//! per execution caps throughput at the disk's flush rate and makes writers wait in SQLite's busy loop.
-//! Instead one task writes them: it takes every record waiting (up to [`MAX_BATCH`]), writes them in one
-//! transaction, and answers each caller once that transaction is committed. Alone, a record is committed
-//! at once; under load, the records that arrived during one flush share the next. If a batch fails, its
-//! records are retried one by one, so that one bad record fails only its own caller. A batch is a few
-//! statements whatever its size (multi-row INSERTs, one UPDATE counting the functions whose latest code
-//! ran, one per version that ran), since each statement is a round trip to the database's connection; on
-//! SQLite they go as one query.
+//! a commit costs a disk flush, so one commit per execution would cap throughput at the disk's flush rate.
+//! Instead the records that arrive while one transaction commits share the next one, and each caller is
+//! answered once the transaction holding its record is committed. If a batch fails, its records are
+//! retried one by one, so that one bad record fails only its own caller.
+//!
+//! SQLite ([`SqliteRecorder`]): the caller that finds the writer idle commits on its own thread, through
+//! the recorder's synchronous connection; see that module. PostgreSQL: one task writes batches through its
+//! own pooled connection, a few statements per batch whatever its size (multi-row INSERTs, one UPDATE
+//! counting the functions whose latest code ran, one per version that ran).
+
+use std::sync::Arc;
 
 use qinling_core::Execution;
+use sqlx::AnyPool;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::db::Backend;
-use crate::executions::write_records;
+use crate::executions::write_records_postgres;
+use crate::sqlite_recorder::SqliteRecorder;
 
 /// Most records committed in one transaction.
-const MAX_BATCH: usize = 256;
-/// Records that may wait for the writer; more wait for room (the caller's execution is already done).
+pub(crate) const MAX_BATCH: usize = 256;
+/// Records that may wait for the PostgreSQL writer; more wait for room (their executions are done).
 const QUEUE: usize = 4096;
 
-struct Record {
-    execution: Execution,
-    log: String,
-    done: oneshot::Sender<Result<Execution, StoreError>>,
+/// A finished execution waiting to be committed, and where to say that it was.
+pub(crate) struct Record {
+    pub(crate) execution: Execution,
+    pub(crate) log: String,
+    pub(crate) done: oneshot::Sender<Result<Execution, StoreError>>,
+}
+
+impl Record {
+    /// A record, with the receiver its caller waits on.
+    pub(crate) fn new(execution: Execution, log: String) -> (Self, Committed) {
+        let (done, committed) = oneshot::channel();
+        (Self { execution, log, done }, Committed(committed))
+    }
+
+    /// The record as the statements writing it take it.
+    pub(crate) fn row(&self) -> (&Execution, &str) {
+        (&self.execution, self.log.as_str())
+    }
+
+    pub(crate) fn answer(self, failure: Option<StoreError>) {
+        let _ = self.done.send(match failure {
+            None => Ok(self.execution),
+            Some(error) => Err(error),
+        });
+    }
+}
+
+/// What a caller waits on: its execution back once committed, or why it was not.
+pub(crate) struct Committed(oneshot::Receiver<Result<Execution, StoreError>>);
+
+impl Committed {
+    pub(crate) async fn wait(self) -> Result<Execution, StoreError> {
+        self.0.await.map_err(|_| StoreError::Config("the execution recorder has stopped".into()))?
+    }
+}
+
+/// Answers the records of a batch that committed, or the one record of a batch that failed (a failed
+/// batch of several is retried record by record instead).
+pub(crate) fn answer_all(batch: Vec<Record>, committed: Result<(), StoreError>) {
+    let mut failure = committed.err();
+    for record in batch {
+        record.answer(failure.take());
+    }
 }
 
 #[derive(Clone)]
-pub(crate) struct Recorder {
-    records: mpsc::Sender<Record>,
+pub(crate) enum Recorder {
+    Sqlite(Arc<SqliteRecorder>),
+    Postgres(mpsc::Sender<Record>),
 }
 
 impl Recorder {
-    /// Starts the writer task; it ends when the last [`Recorder`] clone is dropped.
-    pub(crate) fn start(db: AnyPool, backend: Backend) -> Self {
+    /// Starts the PostgreSQL writer task; it ends when the last [`Recorder`] clone is dropped.
+    pub(crate) fn postgres(db: AnyPool) -> Self {
         let (records, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(write(db, backend, receiver));
-        Self { records }
+        tokio::spawn(write_postgres(db, receiver));
+        Self::Postgres(records)
     }
 
     /// Records a finished execution and its log; gives the execution back once they are committed (the
     /// record moves to the writer and back, so the hot path copies neither output nor log).
     pub(crate) async fn record(&self, execution: Execution, log: String) -> Result<Execution, StoreError> {
-        let (done, committed) = oneshot::channel();
-        let stopped = || StoreError::Config("the execution recorder has stopped".into());
-        self.records.send(Record { execution, log, done }).await.map_err(|_| stopped())?;
-        committed.await.map_err(|_| stopped())?
+        let (record, committed) = Record::new(execution, log);
+        match self {
+            Self::Sqlite(recorder) => recorder.record(record),
+            Self::Postgres(records) => {
+                if let Err(refused) = records.send(record).await {
+                    refused.0.answer(Some(StoreError::Config("the execution recorder has stopped".into())));
+                }
+            }
+        }
+        committed.wait().await
     }
 }
 
-async fn write(db: AnyPool, backend: Backend, mut receiver: mpsc::Receiver<Record>) {
-    let mut writer = Writer { db, backend, connection: None };
+async fn write_postgres(db: AnyPool, mut receiver: mpsc::Receiver<Record>) {
+    // Kept between batches, so that no batch waits for the pool; back to the pool after a failure, which
+    // tests it before handing it out again (a lost connection).
+    let mut connection: Option<PoolConnection<sqlx::Any>> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let committed = writer.commit(&batch).await;
-        let alone = committed.is_err() && batch.len() > 1;
-        let mut failure = committed.err();
-        for record in batch.drain(..) {
-            let outcome = if alone { writer.commit(std::slice::from_ref(&record)).await.err() } else { failure.take() };
-            let _ = record.done.send(match outcome {
-                None => Ok(record.execution),
-                Some(error) => Err(error),
-            });
+        let records = std::mem::take(&mut batch);
+        match commit_postgres(&db, &mut connection, &records).await {
+            Err(_) if records.len() > 1 => {
+                for record in records {
+                    let failure = commit_postgres(&db, &mut connection, std::slice::from_ref(&record)).await.err();
+                    record.answer(failure);
+                }
+            }
+            committed => answer_all(records, committed),
         }
     }
 }
 
-/// The writer task's state: its own connection, kept between batches so that no batch waits for the pool
-/// and, on SQLite, the connection's page cache stays warm (another connection's write would invalidate it).
-struct Writer {
-    db: AnyPool,
-    backend: Backend,
-    connection: Option<PoolConnection<Any>>,
-}
-
-impl Writer {
-    async fn commit(&mut self, records: &[Record]) -> Result<(), StoreError> {
-        let connection = match &mut self.connection {
-            Some(connection) => connection,
-            None => self.connection.insert(self.db.acquire().await?),
-        };
-        let rows: Vec<(&Execution, &str)> =
-            records.iter().map(|record| (&record.execution, record.log.as_str())).collect();
-        let written = write_records(connection, self.backend, &rows).await;
-        if written.is_err() {
-            // Back to the pool, which tests it before handing it out again (a lost PostgreSQL connection).
-            self.connection = None;
-        }
-        written
+async fn commit_postgres(
+    db: &AnyPool,
+    connection: &mut Option<PoolConnection<sqlx::Any>>,
+    records: &[Record],
+) -> Result<(), StoreError> {
+    let held = match connection {
+        Some(held) => held,
+        None => connection.insert(db.acquire().await?),
+    };
+    let rows: Vec<(&Execution, &str)> = records.iter().map(Record::row).collect();
+    let written = write_records_postgres(held, &rows).await;
+    if written.is_err() {
+        *connection = None;
     }
+    written
 }
