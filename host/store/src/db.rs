@@ -17,8 +17,8 @@ const SQLITE_CONNECTIONS: u32 = 8;
 const POSTGRES_CONNECTIONS: u32 = 16;
 /// How long to wait for a connection from the pool.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Set on every SQLite connection (the pool's and the execution recorder's): WAL, durable commits, foreign keys, and how long a writer waits for
-/// another writer's lock (10 s) before giving up.
+/// Set on every SQLite connection (the pool's and the execution recorder's): WAL, durable commits,
+/// foreign keys, and how long a writer waits for another writer's lock (10 s) before giving up.
 pub(crate) const SQLITE_PRAGMAS: &str =
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 

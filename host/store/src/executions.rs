@@ -94,7 +94,7 @@ impl Store {
         .bind(execution.id.to_string())
         .execute(&mut *tx)
         .await?;
-        let mut count = Batch::numbered();
+        let mut count = Batch::default();
         push_count(&mut count, execution.function_id.to_string(), execution.function_version, 1);
         for query in count.queries {
             query.into_sqlx().execute(&mut *tx).await?;
@@ -186,16 +186,14 @@ impl Store {
 }
 
 /// A query built from pieces, its values bound to `$1`, `$2`... in order (as every database here reads
-/// them; sqlx's `QueryBuilder` over `Any` would write `?`), or to plain `?` in order for SQLite alone.
-/// The values are kept until the query goes to sqlx or to the SQLite recorder's own connection.
+/// them; sqlx's `QueryBuilder` over `Any` would write `?`). The values are kept until the query goes to
+/// sqlx or to the SQLite recorder's own connection (which binds them by position).
 struct Query {
     sql: String,
     values: Vec<Value>,
-    numbered: bool,
 }
 
 /// A value bound to one of a [`Query`]'s placeholders.
-#[derive(Clone, Debug)]
 enum Value {
     Text(Option<String>),
     Integer(i64),
@@ -238,14 +236,7 @@ impl rusqlite::ToSql for Value {
 
 impl Query {
     fn new(sql: &str) -> Self {
-        Self { sql: sql.to_owned(), values: Vec::new(), numbered: true }
-    }
-
-    /// A query for SQLite only, with `?` placeholders: SQLite binds them by position, where a numbered
-    /// placeholder is looked up by name among every placeholder of the statement (quadratic in a batch's
-    /// values when sqlx binds them).
-    fn positional(sql: &str) -> Self {
-        Self { numbered: false, ..Self::new(sql) }
+        Self { sql: sql.to_owned(), values: Vec::new() }
     }
 
     fn push(&mut self, sql: &str) {
@@ -255,11 +246,7 @@ impl Query {
     /// Appends the next placeholder and binds `value` to it.
     fn bind(&mut self, value: impl Into<Value>) {
         self.values.push(value.into());
-        if self.numbered {
-            let _ = write!(self.sql, "${}", self.values.len());
-        } else {
-            self.sql.push('?');
-        }
+        let _ = write!(self.sql, "${}", self.values.len());
     }
 
     fn into_sqlx(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
@@ -317,7 +304,7 @@ pub(crate) async fn write_records_postgres(
     records: &[(&Execution, &str)],
 ) -> Result<(), StoreError> {
     let mut tx = connection.begin_with(Backend::Postgres.begin_write()).await?;
-    let mut batch = Batch::numbered();
+    let mut batch = Batch::default();
     record_statements(&mut batch, INSERT, records);
     for query in batch.queries {
         query.into_sqlx().execute(&mut *tx).await?;
@@ -333,7 +320,7 @@ pub(crate) fn write_records_sqlite(
     records: &[(&Execution, &str)],
 ) -> Result<(), StoreError> {
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut batch = Batch::positional();
+    let mut batch = Batch::default();
     record_statements(&mut batch, INSERT_OR_ROLLBACK, records);
     for query in &batch.queries {
         query.execute_on(&tx)?;
@@ -344,25 +331,16 @@ pub(crate) fn write_records_sqlite(
     Ok(())
 }
 
-/// The statements of one batch of records, one query each, with numbered placeholders (any database)
-/// or positional ones (SQLite).
+/// The statements of one batch of records, one query each.
+#[derive(Default)]
 struct Batch {
-    numbered: bool,
     queries: Vec<Query>,
 }
 
 impl Batch {
-    fn numbered() -> Self {
-        Self { numbered: true, queries: Vec::new() }
-    }
-
-    fn positional() -> Self {
-        Self { numbered: false, queries: Vec::new() }
-    }
-
     /// Opens the next statement with `sql`; the caller appends the rest of it.
     fn statement(&mut self, sql: &str) -> &mut Query {
-        self.queries.push(if self.numbered { Query::new(sql) } else { Query::positional(sql) });
+        self.queries.push(Query::new(sql));
         self.queries.last_mut().expect("a statement was just opened")
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Every read and write is scoped by [`ProjectId`](qinling_core::ProjectId). Queries are written once with
 //! `$n` placeholders and checked at run time (`query` + row mapping in each module), so that the same text
-//! can serve PostgreSQL later.
+//! serves SQLite and PostgreSQL. On SQLite, finished sync executions are written through a rusqlite
+//! connection of their own (`sqlite_recorder`), committed on the caller's thread.
 
 mod aliases;
 mod db;
