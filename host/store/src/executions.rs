@@ -1,5 +1,6 @@
 //! Execution records and their logs.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
@@ -187,54 +188,62 @@ impl Store {
 
 /// A query built from pieces, its values bound to `$1`, `$2`... in order (as every database here reads
 /// them; sqlx's `QueryBuilder` over `Any` would write `?`). The values are kept until the query goes to
-/// sqlx or to the SQLite recorder's own connection (which binds them by position).
-struct Query {
+/// sqlx or to the SQLite recorder's own connection (which binds them by position). Text may be borrowed
+/// from the records being written: the SQLite recorder binds it as it is, sqlx gets a copy.
+struct Query<'a> {
     sql: String,
-    values: Vec<Value>,
+    values: Vec<Value<'a>>,
 }
 
 /// A value bound to one of a [`Query`]'s placeholders.
-enum Value {
-    Text(Option<String>),
+enum Value<'a> {
+    Text(Option<Cow<'a, str>>),
     Integer(i64),
     Real(Option<f64>),
 }
 
-impl From<String> for Value {
+impl From<String> for Value<'_> {
     fn from(text: String) -> Self {
-        Self::Text(Some(text))
+        Self::Text(Some(Cow::Owned(text)))
     }
 }
 
-impl From<Option<String>> for Value {
-    fn from(text: Option<String>) -> Self {
-        Self::Text(text)
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(text: &'a str) -> Self {
+        Self::Text(Some(Cow::Borrowed(text)))
     }
 }
 
-impl From<i64> for Value {
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(text: Option<&'a str>) -> Self {
+        Self::Text(text.map(Cow::Borrowed))
+    }
+}
+
+impl From<i64> for Value<'_> {
     fn from(integer: i64) -> Self {
         Self::Integer(integer)
     }
 }
 
-impl From<Option<f64>> for Value {
+impl From<Option<f64>> for Value<'_> {
     fn from(real: Option<f64>) -> Self {
         Self::Real(real)
     }
 }
 
-impl rusqlite::ToSql for Value {
+impl rusqlite::ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         match self {
-            Self::Text(text) => text.to_sql(),
+            Self::Text(Some(text)) => text.as_ref().to_sql(),
+            Self::Text(None) => Ok(rusqlite::types::ToSqlOutput::Owned(rusqlite::types::Value::Null)),
             Self::Integer(integer) => integer.to_sql(),
             Self::Real(real) => real.to_sql(),
         }
     }
 }
 
-impl Query {
+impl<'a> Query<'a> {
     fn new(sql: &str) -> Self {
         Self { sql: sql.to_owned(), values: Vec::new() }
     }
@@ -244,7 +253,7 @@ impl Query {
     }
 
     /// Appends the next placeholder and binds `value` to it.
-    fn bind(&mut self, value: impl Into<Value>) {
+    fn bind(&mut self, value: impl Into<Value<'a>>) {
         self.values.push(value.into());
         let _ = write!(self.sql, "${}", self.values.len());
     }
@@ -253,7 +262,7 @@ impl Query {
         let mut arguments = AnyArguments::default();
         for value in self.values {
             let added = match value {
-                Value::Text(text) => arguments.add(text),
+                Value::Text(text) => arguments.add(text.map(Cow::into_owned)),
                 Value::Integer(integer) => arguments.add(integer),
                 Value::Real(real) => arguments.add(real),
             };
@@ -333,20 +342,20 @@ pub(crate) fn write_records_sqlite(
 
 /// The statements of one batch of records, one query each.
 #[derive(Default)]
-struct Batch {
-    queries: Vec<Query>,
+struct Batch<'a> {
+    queries: Vec<Query<'a>>,
 }
 
-impl Batch {
+impl<'a> Batch<'a> {
     /// Opens the next statement with `sql`; the caller appends the rest of it.
-    fn statement(&mut self, sql: &str) -> &mut Query {
+    fn statement(&mut self, sql: &str) -> &mut Query<'a> {
         self.queries.push(Query::new(sql));
         self.queries.last_mut().expect("a statement was just opened")
     }
 }
 
 /// Appends the INSERTs of `records` (each opened with `insert`) and the UPDATEs counting them to `batch`.
-fn record_statements(batch: &mut Batch, insert: &str, records: &[(&Execution, &str)]) {
+fn record_statements<'a>(batch: &mut Batch<'a>, insert: &str, records: &[(&'a Execution, &'a str)]) {
     for chunk in records.chunks(ROWS_PER_INSERT) {
         push_rows(batch.statement(insert), chunk);
     }
@@ -381,7 +390,7 @@ fn record_statements(batch: &mut Batch, insert: &str, records: &[(&Execution, &s
 
 /// Appends the UPDATE counting `count` executions against what ran: the version they named, or the
 /// function's latest code.
-fn push_count(batch: &mut Batch, function_id: String, version: i64, count: i64) {
+fn push_count(batch: &mut Batch<'_>, function_id: String, version: i64, count: i64) {
     let query = if version > 0 {
         let query = batch.statement("UPDATE function_versions SET count = count + ");
         query.bind(count);
@@ -423,32 +432,32 @@ pub(crate) fn insert(records: &[(&Execution, &str)]) -> sqlx::query::Query<'stat
 }
 
 /// Appends the rows of an INSERT: `(…), (…)`, one per record.
-fn push_rows(query: &mut Query, records: &[(&Execution, &str)]) {
+fn push_rows<'a>(query: &mut Query<'a>, records: &[(&'a Execution, &'a str)]) {
     for (i, (execution, log)) in records.iter().enumerate() {
         query.push(if i == 0 { "(" } else { ", (" });
         query.bind(execution.id.to_string());
         query.push(", ");
-        query.bind(execution.project_id.as_str().to_owned());
+        query.bind(execution.project_id.as_str());
         query.push(", ");
         query.bind(execution.function_id.to_string());
         query.push(", ");
         query.bind(execution.function_version);
         query.push(", ");
-        query.bind(execution.function_alias.clone());
+        query.bind(execution.function_alias.as_deref());
         query.push(", ");
-        query.bind(execution.description.clone());
+        query.bind(execution.description.as_str());
         query.push(", ");
-        query.bind(execution.input.clone());
+        query.bind(execution.input.as_str());
         query.push(", ");
-        query.bind(execution.status.as_str().to_owned());
+        query.bind(execution.status.as_str());
         query.push(", ");
         query.bind(i64::from(execution.sync));
         query.push(", ");
-        query.bind(execution.result.as_ref().map(|r| r.output.clone()));
+        query.bind(execution.result.as_ref().map(|r| r.output.as_str()));
         query.push(", ");
         query.bind(execution.result.as_ref().map(|r| r.duration.as_secs_f64()));
         query.push(", ");
-        query.bind(log.to_string());
+        query.bind(*log);
         query.push(", ");
         query.bind(stamp(execution.created_at));
         query.push(", ");

@@ -27,9 +27,9 @@ const QUEUE: usize = 4096;
 
 /// A finished execution waiting to be committed, and where to say that it was.
 pub(crate) struct Record {
-    pub(crate) execution: Execution,
-    pub(crate) log: String,
-    pub(crate) done: oneshot::Sender<Result<Execution, StoreError>>,
+    execution: Execution,
+    log: String,
+    done: oneshot::Sender<Result<Execution, StoreError>>,
 }
 
 impl Record {
@@ -85,16 +85,14 @@ impl Recorder {
     }
 
     /// Records a finished execution and its log; gives the execution back once they are committed (the
-    /// record moves to the writer and back, so the hot path copies neither output nor log).
+    /// record moves to the writer and back, and SQLite binds its text where it is: on SQLite neither
+    /// output nor log is copied).
     pub(crate) async fn record(&self, execution: Execution, log: String) -> Result<Execution, StoreError> {
         let (record, committed) = Record::new(execution, log);
         match self {
             Self::Sqlite(recorder) => recorder.record(record),
-            Self::Postgres(records) => {
-                if let Err(refused) = records.send(record).await {
-                    refused.0.answer(Some(StoreError::Config("the execution recorder has stopped".into())));
-                }
-            }
+            // A writer that has stopped drops the record, and with it the answer: `wait` says so.
+            Self::Postgres(records) => drop(records.send(record).await),
         }
         committed.wait().await
     }

@@ -1,13 +1,14 @@
 //! The SQLite side of the execution recorder: leader-based group commit on one synchronous connection
 //! (rusqlite, beside sqlx's pool: sqlx runs each SQLite connection on a thread of its own, and handing a
-//! commit to that thread and the answer back cost more than SQLite's own work for the record).
+//! commit to that thread and the answer back cost as much as SQLite's own work for the record: ~60–90 µs
+//! each at concurrency 1, measured with scratch builds).
 //!
 //! A caller that finds the writer idle becomes the leader: it commits the records waiting (its own among
 //! them) on its own thread (its tokio worker's other tasks move to another worker meanwhile), then goes
-//! back to its request. Records that arrive meanwhile wait; if some do
-//! when the leader's commit ends, a blocking thread takes over and commits batch after batch until none
-//! wait, and the writer is idle again. So a lone execution's record costs its commit and no hand-off, and
-//! under load the flushes are shared as before.
+//! back to its request. Records that arrive meanwhile wait; if some do when the leader's commit ends, a
+//! blocking thread takes over and commits batch after batch until none wait, and the writer is idle
+//! again. So a lone execution's record costs its commit and no hand-off, and under load the flushes are
+//! shared as before.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
