@@ -30,4 +30,5 @@ mod s3;
 mod shapes;
 mod support;
 mod versions;
+mod warm_up;
 mod webhooks;

@@ -5,7 +5,9 @@
 //!   allows it, see [`engine`]), one linker with WASI, an epoch ticker thread;
 //! - **upload** ([`qinling_core::Executor::prepare`]): find the package's shape (a handler component, a
 //!   `wasi:http` component, a `wasi:cli/run` component or a preview 1 command module), compile it (or load
-//!   the compiled artifact from the disk cache), keep its instance-pre, instantiate it once;
+//!   the compiled artifact from the disk cache), keep its instance-pre, instantiate it once, then run it
+//!   once with no input and nothing granted (the warm-up: its first real execution then finds its memory
+//!   resident in the pool slot it takes);
 //! - **execution** ([`qinling_core::Executor::execute`]): a fresh `Store` with the function's limits,
 //!   instantiate from the pool, call it the way its shape is called, drop.
 //!
