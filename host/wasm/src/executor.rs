@@ -221,12 +221,14 @@ impl Inner {
         }
     }
 
-    /// Runs the code once as an execution with no input, in the pool slot that its first real
-    /// execution will take: the pages of linear memory that a call touches are then resident there, as
-    /// they are for a function that has run before (without this, the first execution faulted them in and
-    /// took ~37 µs longer than a warm one: `benches/wasm_overhead.rs`). The run reaches nothing outside its
-    /// sandbox (no allowed hosts, no files, its log dropped), is bounded by [`WARM_UP_TIMEOUT`], and what
-    /// came of it is ignored: a function that fails or times out on an empty input is still accepted.
+    /// Runs the code once as an execution with no input: the pages of linear memory that a call touches
+    /// are then resident in the pool slot kept for it, as they are for a function that has run before
+    /// (without this, the first execution faulted them in and took ~37 µs longer than a warm one:
+    /// `benches/wasm_overhead.rs`). The pool is sharded by thread (one shard per CPU), and a slot is kept
+    /// for a function in the shard of the thread that ran it: a first execution on another shard's thread
+    /// still faults its pages in. The run reaches nothing outside its sandbox (no allowed hosts, no files,
+    /// its log dropped), is bounded by [`WARM_UP_TIMEOUT`], and what came of it is ignored: a function
+    /// that fails or times out on an empty input is still accepted.
     async fn warm_up(&self, code: &CodeRef, linked: Linked) {
         let request = ExecutionRequest {
             execution_id: ExecutionId::new(),
