@@ -32,7 +32,7 @@ const ROUNDS: usize = 31;
 const BATCH: usize = 500;
 const COLD_SAMPLES: usize = 15;
 /// Executions of an already warm function between an upload and the new function's first execution.
-const WARM_UP: usize = 20;
+const OTHER_EXECUTIONS: usize = 20;
 const INPUT: &str = r#"{"name": "bench"}"#;
 
 fn main() {
@@ -129,7 +129,7 @@ fn cold_start(runtime: &tokio::runtime::Runtime, executor: &WasmExecutor, packag
         (started.elapsed(), minor_faults() - faulted)
     };
     let serve_others = || {
-        for _ in 0..WARM_UP {
+        for _ in 0..OTHER_EXECUTIONS {
             timed(warm_code);
         }
     };
