@@ -7,7 +7,7 @@
 //!   `wasi:http` component, a `wasi:cli/run` component or a preview 1 command module), compile it (or load
 //!   the compiled artifact from the disk cache), keep its instance-pre, instantiate it once, then run it
 //!   once with no input and nothing granted (the warm-up: its first real execution then finds its memory
-//!   resident in the pool slot it takes);
+//!   resident in the pool slot kept for it, when it runs on the same pool shard, see `Inner::warm_up`);
 //! - **execution** ([`qinling_core::Executor::execute`]): a fresh `Store` with the function's limits,
 //!   instantiate from the pool, call it the way its shape is called, drop.
 //!
