@@ -13,6 +13,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("object store error: {0}")]
     Objects(#[from] object_store::Error),
+    #[error("execution journal error: {0}")]
+    Journal(#[from] std::io::Error),
+    #[error("execution records could not be written to the database: {0}")]
+    Recording(String),
     #[error("invalid store setting: {0}")]
     Config(String),
     #[error("corrupt data in {table}: {detail}")]

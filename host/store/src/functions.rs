@@ -57,6 +57,7 @@ impl Store {
     }
 
     pub async fn get_function(&self, project: &ProjectId, id: FunctionId) -> Result<Option<Function>, StoreError> {
+        self.recorder.settle().await?;
         let mut connection = self.db.acquire().await?;
         function_in(&mut connection, project, id).await
     }
@@ -68,6 +69,7 @@ impl Store {
         name: &str,
         limit: i64,
     ) -> Result<Vec<Function>, StoreError> {
+        self.recorder.settle().await?;
         let rows = sqlx::query(select!("WHERE project_id = $1 AND name = $2 ORDER BY created_at LIMIT $3"))
             .bind(project.as_str())
             .bind(name)
@@ -83,6 +85,7 @@ impl Store {
         scope: &ProjectScope,
         page: &Page<FunctionId>,
     ) -> Result<Vec<Function>, StoreError> {
+        self.recorder.settle().await?;
         let rows = sqlx::query(select!(
             "WHERE ($1 IS NULL OR project_id = $1) \
              AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM functions WHERE id = $2)) \

@@ -12,6 +12,7 @@ mod error;
 mod executions;
 mod functions;
 mod jobs;
+mod journal;
 mod packages;
 mod recorder;
 mod rows;
@@ -145,7 +146,8 @@ pub(crate) mod testing {
         stores
     }
 
-    async fn open(url: &str, dir: &tempfile::TempDir) -> Store {
+    /// Opens the store at `url` with its packages in `dir`.
+    pub(crate) async fn open(url: &str, dir: &tempfile::TempDir) -> Store {
         let packages = crate::PackageStore::local(&dir.path().join("packages")).unwrap();
         Store::open(url, packages).await.unwrap_or_else(|e| panic!("opening {url}: {e}"))
     }

@@ -98,6 +98,26 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// Waits until every record acknowledged so far can be read: on SQLite, until the applier has taken
+    /// the journal's records into the database; on PostgreSQL they are there when acknowledged.
+    pub(crate) async fn settle(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(recorder) => recorder.settle().await,
+            Self::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// Settles, and on SQLite restarts the journal, so that no record acknowledged so far is replayed
+    /// again: before a deletion that a replay would undo.
+    pub(crate) async fn checkpoint(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(recorder) => recorder.checkpoint().await,
+            Self::Postgres(_) => Ok(()),
+        }
+    }
+}
+
 async fn write_postgres(db: AnyPool, mut receiver: mpsc::Receiver<Record>) {
     // Kept between batches, so that no batch waits for the pool; back to the pool after a failure, which
     // tests it before handing it out again (a lost connection).

@@ -132,6 +132,7 @@ impl Store {
         function_id: FunctionId,
         number: i64,
     ) -> Result<Option<FunctionVersion>, StoreError> {
+        self.recorder.settle().await?;
         let row = sqlx::query(select!("WHERE function_id = $1 AND version_number = $2 AND project_id = $3"))
             .bind(function_id.to_string())
             .bind(number)
@@ -147,6 +148,7 @@ impl Store {
         project: &ProjectId,
         function_id: FunctionId,
     ) -> Result<Vec<FunctionVersion>, StoreError> {
+        self.recorder.settle().await?;
         let rows = sqlx::query(select!("WHERE function_id = $1 AND project_id = $2 ORDER BY version_number"))
             .bind(function_id.to_string())
             .bind(project.as_str())
