@@ -15,7 +15,7 @@ pub enum StoreError {
     Objects(#[from] object_store::Error),
     #[error("execution journal error: {0}")]
     Journal(#[from] std::io::Error),
-    #[error("execution records could not be written to the database: {0}")]
+    #[error("execution records could not be stored: {0}")]
     Recording(String),
     #[error("invalid store setting: {0}")]
     Config(String),

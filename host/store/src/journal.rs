@@ -1,23 +1,28 @@
 //! The execution record journal: a preallocated file beside the SQLite database to which finished sync
-//! executions are appended, a batch per write, and flushed (`fdatasync`) before their callers are
-//! answered. One small write and one flush of an already allocated file cost a fraction of a SQLite
-//! commit (which writes every page the rows and their indexes touch, and syncs its WAL with `fsync`);
-//! the records reach the database afterwards, in larger transactions (`sqlite_recorder`).
+//! executions are appended, a batch per write, each write on the disk before its callers are answered.
+//! One small write to an already allocated file costs a fraction of a SQLite commit (which writes every
+//! page the rows and their indexes touch, and syncs its WAL with `fsync`); the records reach the database
+//! afterwards, in larger transactions (`sqlite_recorder`). Writes go straight to the disk (`O_DIRECT`,
+//! `O_DSYNC`: one request, no page cache writeback, no separate flush call) where the file system allows
+//! it, and through the page cache and `fdatasync` where not (tmpfs).
 //!
-//! Layout: a header page holding the current *lap*, then frames, each `magic, lap, length, checksum,
-//! payload`. Restarting (once every record written is in the database) bumps the lap in the header and
+//! Layout, in blocks of [`BLOCK`] bytes (what direct writes must be aligned to): a header block holding
+//! the current *lap*, then frames, each `magic, lap, length, checksum, payload` padded to whole blocks. Restarting (once every record written is in the database) bumps the lap in the header and
 //! writes again from the first frame; frames of earlier laps left behind are not read. Opening reads the
 //! frames of the current lap up to the first that is incomplete or torn (a write the crash cut short),
 //! for the caller to apply again, and restarts.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Where the frames begin: the header has a page of its own, so that writing it touches no frame.
-const HEADER: u64 = 4096;
+/// The unit of every write: direct writes must start and end on the device's blocks (4096 covers
+/// 512-byte and 4 KiB sectors alike).
+const BLOCK: usize = 4096;
+/// Where the frames begin: the header has a block of its own, so that writing it touches no frame.
+const HEADER: u64 = BLOCK as u64;
 /// Bytes allocated (and zeroed) at creation, so that appending writes data only: the flush then has no
 /// file size or extent to record. A batch that does not fit waits for a restart; one larger than the
 /// whole journal is written past the end (the file grows).
@@ -28,10 +33,15 @@ const MAGIC: u32 = 0x514a_524e; // "QJRN"
 const FRAME_HEADER: usize = 16;
 
 pub(crate) struct Journal {
+    /// Read at opening, holds the lock, and writes where direct writes are not allowed.
     file: File,
+    /// The same file opened for direct, synchronous writes, where the file system allows them.
+    direct: Option<File>,
     lap: u32,
-    /// Where the next frame goes.
+    /// Where the next frame goes (a block boundary).
     end: u64,
+    /// Frames are built here: block-aligned in memory, as direct writes require.
+    buffer: Vec<u8>,
 }
 
 impl Journal {
@@ -40,15 +50,31 @@ impl Journal {
     /// calls [`Journal::restart`]: until then they would be read again by the next opening.
     /// The file is locked for this process: a second server on the same data would corrupt it.
     pub(crate) fn open(path: &Path) -> io::Result<(Self, Vec<Vec<u8>>)> {
+        Self::open_writing(path, Writes::DirectIfAllowed)
+    }
+
+    fn open_writing(path: &Path, writes: Writes) -> io::Result<(Self, Vec<Vec<u8>>)> {
         let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
         lock(&file, path)?;
         if file.metadata()?.len() < HEADER + CAPACITY {
             allocate(&file)?;
         }
+        let direct = match writes {
+            Writes::DirectIfAllowed => {
+                match OpenOptions::new().write(true).custom_flags(libc::O_DIRECT | libc::O_DSYNC).open(path) {
+                    Ok(direct) => Some(direct),
+                    // The file system takes no direct writes (tmpfs before Linux 6.6, some FUSE ones).
+                    Err(error) if error.raw_os_error() == Some(libc::EINVAL) => None,
+                    Err(error) => return Err(error),
+                }
+            }
+            #[cfg(test)]
+            Writes::PageCache => None,
+        };
         let mut header = [0u8; 8];
         file.read_exact_at(&mut header, 0)?;
         let lap = if read_u32(&header, 0) == MAGIC { read_u32(&header, 4) } else { 0 };
-        let mut journal = Self { file, lap, end: HEADER };
+        let mut journal = Self { file, direct, lap, end: HEADER, buffer: Vec::new() };
         let mut frames = Vec::new();
         while let Some(payload) = journal.read_frame()? {
             frames.push(payload);
@@ -59,7 +85,7 @@ impl Journal {
     /// Whether a frame of `payload_len` bytes fits before the end of the allocated space (or the journal
     /// is empty, and it goes in whatever its size).
     pub(crate) fn fits(&self, payload_len: usize) -> bool {
-        self.end == HEADER || self.end + (FRAME_HEADER + payload_len) as u64 <= HEADER + CAPACITY
+        self.is_empty() || self.end + frame_len(payload_len) as u64 <= HEADER + CAPACITY
     }
 
     /// Bytes written since the last restart.
@@ -72,32 +98,53 @@ impl Journal {
         self.len() == 0
     }
 
-    /// Writes `payload` as the next frame and flushes it to the disk. On failure the frame does not
+    /// Writes `payload` as the next frame, on the disk when this returns. On failure the frame does not
     /// count: the next one is written where it would have been.
     pub(crate) fn append(&mut self, payload: &[u8]) -> io::Result<()> {
-        let mut frame = Vec::with_capacity(FRAME_HEADER + payload.len());
-        frame.extend_from_slice(&MAGIC.to_le_bytes());
-        frame.extend_from_slice(&self.lap.to_le_bytes());
-        frame.extend_from_slice(&u32::try_from(payload.len()).map_err(io::Error::other)?.to_le_bytes());
-        frame.extend_from_slice(&checksum(self.lap, payload).to_le_bytes());
-        frame.extend_from_slice(payload);
-        self.file.write_all_at(&frame, self.end)?;
-        self.file.sync_data()?;
-        self.end += frame.len() as u64;
+        let (len, lap) = (u32::try_from(payload.len()).map_err(io::Error::other)?, self.lap);
+        let frame = self.block_aligned(frame_len(payload.len()));
+        frame[..4].copy_from_slice(&MAGIC.to_le_bytes());
+        frame[4..8].copy_from_slice(&lap.to_le_bytes());
+        frame[8..12].copy_from_slice(&len.to_le_bytes());
+        frame[12..16].copy_from_slice(&checksum(lap, payload).to_le_bytes());
+        frame[FRAME_HEADER..FRAME_HEADER + payload.len()].copy_from_slice(payload);
+        let written = frame.len() as u64;
+        self.write_durably(self.end, written as usize)?;
+        self.end += written;
         Ok(())
     }
 
     /// Starts a new lap: every frame written so far is in the database and is never to be read again.
     pub(crate) fn restart(&mut self) -> io::Result<()> {
         let lap = self.lap.wrapping_add(1);
-        let mut header = [0u8; 8];
+        let header = self.block_aligned(BLOCK);
         header[..4].copy_from_slice(&MAGIC.to_le_bytes());
-        header[4..].copy_from_slice(&lap.to_le_bytes());
-        self.file.write_all_at(&header, 0)?;
-        self.file.sync_data()?;
+        header[4..8].copy_from_slice(&lap.to_le_bytes());
+        self.write_durably(0, BLOCK)?;
         self.lap = lap;
         self.end = HEADER;
         Ok(())
+    }
+
+    /// `len` zeroed bytes of the buffer, starting at a block boundary in memory.
+    fn block_aligned(&mut self, len: usize) -> &mut [u8] {
+        self.buffer.clear();
+        self.buffer.resize(len + BLOCK, 0);
+        let start = self.buffer.as_ptr().align_offset(BLOCK);
+        &mut self.buffer[start..start + len]
+    }
+
+    /// Writes the `len` bytes [`Journal::block_aligned`] prepared at `offset`, on the disk when this returns.
+    fn write_durably(&self, offset: u64, len: usize) -> io::Result<()> {
+        let start = self.buffer.as_ptr().align_offset(BLOCK);
+        let bytes = &self.buffer[start..start + len];
+        match &self.direct {
+            Some(direct) => direct.write_all_at(bytes, offset),
+            None => {
+                self.file.write_all_at(bytes, offset)?;
+                self.file.sync_data()
+            }
+        }
     }
 
     /// The payload of the frame at `end`, moving past it, or `None` where the lap's frames end.
@@ -118,9 +165,23 @@ impl Journal {
         if checksum(self.lap, &payload) != read_u32(&header, 12) {
             return Ok(None);
         }
-        self.end += (FRAME_HEADER + payload.len()) as u64;
+        self.end += frame_len(payload.len()) as u64;
         Ok(Some(payload))
     }
+}
+
+/// How the journal writes.
+enum Writes {
+    /// Straight to the disk where the file system allows it, else through the page cache.
+    DirectIfAllowed,
+    /// Through the page cache (what file systems refusing direct writes get), for tests.
+    #[cfg(test)]
+    PageCache,
+}
+
+/// The bytes a frame with `payload_len` bytes of payload takes: whole blocks.
+fn frame_len(payload_len: usize) -> usize {
+    (FRAME_HEADER + payload_len).div_ceil(BLOCK) * BLOCK
 }
 
 /// Locks `file` for this process, waiting up to [`LOCK_WAIT`]: a store dropped in this process releases
@@ -191,6 +252,20 @@ mod tests {
     }
 
     #[test]
+    fn where_direct_writes_are_refused_frames_go_through_the_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records");
+        let (mut journal, _) = Journal::open_writing(&path, Writes::PageCache).unwrap();
+        assert!(journal.direct.is_none());
+        journal.append(b"one").unwrap();
+        journal.restart().unwrap();
+        journal.append(b"two").unwrap();
+        journal.append(b"three").unwrap();
+        let (_, frames) = reopen(&path, journal);
+        assert_eq!(frames, [b"two".to_vec(), b"three".to_vec()]);
+    }
+
+    #[test]
     fn a_torn_frame_ends_what_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("records");
@@ -201,6 +276,7 @@ mod tests {
         journal.append(b"after it").unwrap();
         // The crash left the second frame's payload half written.
         journal.file.write_all_at(b"XXXX", torn_at + FRAME_HEADER as u64 + 4).unwrap();
+        journal.file.sync_data().unwrap();
         let (journal, frames) = reopen(&path, journal);
         assert_eq!(frames, [b"kept".to_vec()]);
         assert_eq!(journal.end, torn_at, "the next frame overwrites the torn one");

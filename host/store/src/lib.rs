@@ -3,8 +3,9 @@
 //!
 //! Every read and write is scoped by [`ProjectId`](qinling_core::ProjectId). Queries are written once with
 //! `$n` placeholders and checked at run time (`query` + row mapping in each module), so that the same text
-//! serves SQLite and PostgreSQL. On SQLite, finished sync executions are written through a rusqlite
-//! connection of their own (`sqlite_recorder`), committed on the caller's thread.
+//! serves SQLite and PostgreSQL. On SQLite, finished sync executions are made durable in a journal beside
+//! the database (`journal`) on the caller's thread, and reach the database from a thread of their own
+//! (`sqlite_recorder`).
 
 mod aliases;
 mod db;

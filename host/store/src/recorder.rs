@@ -1,13 +1,13 @@
 //! Group commit of finished sync executions. Every sync execution is recorded durably before its answer;
 //! a commit costs a disk flush, so one commit per execution would cap throughput at the disk's flush rate.
 //! Instead the records that arrive while one transaction commits share the next one, and each caller is
-//! answered once the transaction holding its record is committed. If a batch fails, its records are
-//! retried one by one, so that one bad record fails only its own caller.
+//! answered once its record is durable. On PostgreSQL, if a batch fails, its records are retried one by
+//! one, so that one bad record fails only its own caller.
 //!
-//! SQLite ([`SqliteRecorder`]): the caller that finds the writer idle commits on its own thread, through
-//! the recorder's synchronous connection; see that module. PostgreSQL: one task writes batches through its
-//! own pooled connection, a few statements per batch whatever its size (multi-row INSERTs, one UPDATE
-//! counting the functions whose latest code ran, one per version that ran).
+//! SQLite ([`SqliteRecorder`]): the records are made durable in the execution journal, by the caller that
+//! finds it idle, and reach the database afterwards; see that module. PostgreSQL: one task writes batches
+//! through its own pooled connection, a few statements per batch whatever its size (multi-row INSERTs,
+//! one UPDATE counting the functions whose latest code ran, one per version that ran).
 
 use std::sync::Arc;
 
@@ -63,7 +63,7 @@ impl Committed {
 
 /// Answers the records of a batch that committed, or the one record of a batch that failed (a failed
 /// batch of several is retried record by record instead).
-pub(crate) fn answer_all(batch: Vec<Record>, committed: Result<(), StoreError>) {
+fn answer_all(batch: Vec<Record>, committed: Result<(), StoreError>) {
     let mut failure = committed.err();
     for record in batch {
         record.answer(failure.take());
@@ -84,9 +84,8 @@ impl Recorder {
         Self::Postgres(records)
     }
 
-    /// Records a finished execution and its log; gives the execution back once they are committed (the
-    /// record moves to the writer and back, and SQLite binds its text where it is: on SQLite neither
-    /// output nor log is copied).
+    /// Records a finished execution and its log; gives the execution back once they are durable (the
+    /// record moves to the writer and back).
     pub(crate) async fn record(&self, execution: Execution, log: String) -> Result<Execution, StoreError> {
         let (record, committed) = Record::new(execution, log);
         match self {

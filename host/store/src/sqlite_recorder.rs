@@ -23,7 +23,7 @@ use crate::StoreError;
 use crate::db::SQLITE_PRAGMAS;
 use crate::executions::{apply_journaled, encode_records};
 use crate::journal::{self, Journal};
-use crate::recorder::{MAX_BATCH, Record, answer_all};
+use crate::recorder::{MAX_BATCH, Record};
 
 /// How long journaled records may wait for the applier when nobody reads them: they are durable
 /// already, and waiting lets one transaction take many of them.
@@ -153,7 +153,7 @@ impl SqliteRecorder {
             }
             Ok(journal.append(&payload)?)
         };
-        let journaled = append();
+        let journaled: Result<(), StoreError> = append();
         if journaled.is_ok() {
             let mut applying = lock(&self.applying);
             applying.payloads.push(payload);
@@ -163,7 +163,13 @@ impl SqliteRecorder {
             }
         }
         drop(journal);
-        answer_all(batch, journaled);
+        match journaled {
+            Ok(()) => batch.into_iter().for_each(|record| record.answer(None)),
+            Err(error) => {
+                let why = error.to_string();
+                batch.into_iter().for_each(|record| record.answer(Some(StoreError::Recording(why.clone()))));
+            }
+        }
     }
 
     /// Whether records wait for another frame by the current leader; if none do, the journal is idle and
