@@ -40,8 +40,6 @@ pub(crate) struct Journal {
     lap: u32,
     /// Where the next frame goes (a block boundary).
     end: u64,
-    /// Frames are built here: block-aligned in memory, as direct writes require.
-    buffer: Vec<u8>,
 }
 
 impl Journal {
@@ -74,7 +72,7 @@ impl Journal {
         let mut header = [0u8; 8];
         file.read_exact_at(&mut header, 0)?;
         let lap = if read_u32(&header, 0) == MAGIC { read_u32(&header, 4) } else { 0 };
-        let mut journal = Self { file, direct, lap, end: HEADER, buffer: Vec::new() };
+        let mut journal = Self { file, direct, lap, end: HEADER };
         let mut frames = Vec::new();
         while let Some(payload) = journal.read_frame()? {
             frames.push(payload);
@@ -101,43 +99,33 @@ impl Journal {
     /// Writes `payload` as the next frame, on the disk when this returns. On failure the frame does not
     /// count: the next one is written where it would have been.
     pub(crate) fn append(&mut self, payload: &[u8]) -> io::Result<()> {
-        let (len, lap) = (u32::try_from(payload.len()).map_err(io::Error::other)?, self.lap);
-        let frame = self.block_aligned(frame_len(payload.len()));
-        frame[..4].copy_from_slice(&MAGIC.to_le_bytes());
-        frame[4..8].copy_from_slice(&lap.to_le_bytes());
-        frame[8..12].copy_from_slice(&len.to_le_bytes());
-        frame[12..16].copy_from_slice(&checksum(lap, payload).to_le_bytes());
-        frame[FRAME_HEADER..FRAME_HEADER + payload.len()].copy_from_slice(payload);
-        let written = frame.len() as u64;
-        self.write_durably(self.end, written as usize)?;
-        self.end += written;
+        let len = u32::try_from(payload.len()).map_err(io::Error::other)?;
+        let mut frame = Aligned::zeroed(frame_len(payload.len()));
+        let bytes = frame.bytes();
+        bytes[..4].copy_from_slice(&MAGIC.to_le_bytes());
+        bytes[4..8].copy_from_slice(&self.lap.to_le_bytes());
+        bytes[8..12].copy_from_slice(&len.to_le_bytes());
+        bytes[12..16].copy_from_slice(&checksum(self.lap, payload).to_le_bytes());
+        bytes[FRAME_HEADER..FRAME_HEADER + payload.len()].copy_from_slice(payload);
+        self.write_durably(self.end, frame.bytes())?;
+        self.end += frame.len as u64;
         Ok(())
     }
 
     /// Starts a new lap: every frame written so far is in the database and is never to be read again.
     pub(crate) fn restart(&mut self) -> io::Result<()> {
         let lap = self.lap.wrapping_add(1);
-        let header = self.block_aligned(BLOCK);
-        header[..4].copy_from_slice(&MAGIC.to_le_bytes());
-        header[4..8].copy_from_slice(&lap.to_le_bytes());
-        self.write_durably(0, BLOCK)?;
+        let mut header = Aligned::zeroed(BLOCK);
+        header.bytes()[..4].copy_from_slice(&MAGIC.to_le_bytes());
+        header.bytes()[4..8].copy_from_slice(&lap.to_le_bytes());
+        self.write_durably(0, header.bytes())?;
         self.lap = lap;
         self.end = HEADER;
         Ok(())
     }
 
-    /// `len` zeroed bytes of the buffer, starting at a block boundary in memory.
-    fn block_aligned(&mut self, len: usize) -> &mut [u8] {
-        self.buffer.clear();
-        self.buffer.resize(len + BLOCK, 0);
-        let start = self.buffer.as_ptr().align_offset(BLOCK);
-        &mut self.buffer[start..start + len]
-    }
-
-    /// Writes the `len` bytes [`Journal::block_aligned`] prepared at `offset`, on the disk when this returns.
-    fn write_durably(&self, offset: u64, len: usize) -> io::Result<()> {
-        let start = self.buffer.as_ptr().align_offset(BLOCK);
-        let bytes = &self.buffer[start..start + len];
+    /// Writes `bytes` (block-aligned) at `offset`, on the disk when this returns.
+    fn write_durably(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
         match &self.direct {
             Some(direct) => direct.write_all_at(bytes, offset),
             None => {
@@ -167,6 +155,25 @@ impl Journal {
         }
         self.end += frame_len(payload.len()) as u64;
         Ok(Some(payload))
+    }
+}
+
+/// Zeroed bytes starting at a block boundary in memory, as direct writes require.
+struct Aligned {
+    buffer: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Aligned {
+    fn zeroed(len: usize) -> Self {
+        let buffer = vec![0u8; len + BLOCK];
+        let start = buffer.as_ptr().align_offset(BLOCK);
+        Self { buffer, start, len }
+    }
+
+    fn bytes(&mut self) -> &mut [u8] {
+        &mut self.buffer[self.start..self.start + self.len]
     }
 }
 

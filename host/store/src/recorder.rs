@@ -44,6 +44,12 @@ impl Record {
         (&self.execution, self.log.as_str())
     }
 
+    /// The bytes of text the record carries: its input, output and log.
+    pub(crate) fn size(&self) -> usize {
+        let output = self.execution.result.as_ref().map_or(0, |result| result.output.len());
+        self.execution.input.len() + output + self.log.len()
+    }
+
     pub(crate) fn answer(self, failure: Option<StoreError>) {
         let _ = self.done.send(match failure {
             None => Ok(self.execution),

@@ -30,6 +30,8 @@ use crate::recorder::{MAX_BATCH, Record};
 const APPLY_INTERVAL: Duration = Duration::from_millis(20);
 /// Journal frames that make the applier start without waiting for [`APPLY_INTERVAL`].
 const APPLY_BATCH: usize = 64;
+/// Record bytes (input, output, log) past which a frame takes no more records: outputs may be MiBs.
+const FRAME_BYTES: usize = 1 << 20;
 /// After a failed transaction, how long the applier waits before it tries again.
 const RETRY_AFTER: Duration = Duration::from_millis(100);
 /// Journal bytes past which the applier restarts the journal once the database holds all of it.
@@ -136,12 +138,22 @@ impl SqliteRecorder {
         }
     }
 
-    /// Journals the records waiting (up to [`MAX_BATCH`]) as one frame, hands it to the applier and
-    /// answers them.
+    /// Journals the records waiting (up to [`MAX_BATCH`], and [`FRAME_BYTES`] unless one record is
+    /// larger) as one frame, hands it to the applier and answers them.
     fn journal_waiting(&self) {
         let batch: Vec<Record> = {
             let mut queue = lock(&self.queue);
-            let taken = queue.waiting.len().min(MAX_BATCH);
+            let mut bytes = 0;
+            let taken = queue
+                .waiting
+                .iter()
+                .take(MAX_BATCH)
+                .take_while(|record| {
+                    bytes += record.size();
+                    bytes <= FRAME_BYTES
+                })
+                .count()
+                .clamp(1, queue.waiting.len());
             queue.waiting.drain(..taken).collect()
         };
         let mut payload = Vec::new();
@@ -367,6 +379,26 @@ mod tests {
         }
         let count = store.get_function(&function.project_id, function.id).await.unwrap().unwrap().count;
         assert_eq!(count, MAX_BATCH as i64 + 10);
+    }
+
+    #[tokio::test]
+    async fn large_records_take_frames_of_their_own() {
+        let (store, _dir, recorder) = sqlite().await;
+        let function = function(&store).await;
+        lock(&recorder.queue).leading = true;
+        let log = "x".repeat(FRAME_BYTES * 2 / 3);
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            let (record, committed) = Record::new(execution(&function, ExecutionStatus::Success), log.clone());
+            recorder.record(record);
+            answers.push(committed);
+        }
+        let journaled_before = lock(&recorder.applying).journaled;
+        recorder.lead_until_idle();
+        assert_eq!(lock(&recorder.applying).journaled - journaled_before, 3, "two would pass FRAME_BYTES");
+        for answer in answers {
+            answer.wait().await.unwrap();
+        }
     }
 
     #[tokio::test]
