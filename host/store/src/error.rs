@@ -14,7 +14,7 @@ pub enum StoreError {
     #[error("object store error: {0}")]
     Objects(#[from] object_store::Error),
     #[error("execution journal error: {0}")]
-    Journal(#[from] std::io::Error),
+    Journal(std::io::Error),
     #[error("execution records could not be stored: {0}")]
     Recording(String),
     #[error("invalid store setting: {0}")]

@@ -370,10 +370,10 @@ pub(crate) async fn write_records_postgres(
 /// Appends `records` to `payload` as the execution journal keeps them: their number, then the values of
 /// each one's INSERT row, in the INSERT's column order.
 pub(crate) fn encode_records(records: &[(&Execution, &str)], payload: &mut Vec<u8>) {
-    let mut row = Query::new("");
-    push_rows(&mut row, records);
+    let mut rows = Query::new("");
+    push_rows(&mut rows, records);
     payload.extend_from_slice(&(records.len() as u32).to_le_bytes());
-    for value in &row.values {
+    for value in &rows.values {
         value.encode(payload);
     }
 }
@@ -390,7 +390,9 @@ pub(crate) fn apply_journaled(connection: &mut rusqlite::Connection, payloads: &
         for payload in payloads {
             for row in decode_rows(payload)? {
                 if insert.execute(rusqlite::params_from_iter(&row))? == 1 {
-                    let (Value::Text(Some(function_id)), Value::Integer(version)) = (&row[2], &row[3]) else {
+                    let (Value::Text(Some(function_id)), Value::Integer(version)) =
+                        (&row[FUNCTION_ID_COLUMN], &row[FUNCTION_VERSION_COLUMN])
+                    else {
                         return Err(corrupt_journal("a row without its function"));
                     };
                     *counts.entry((function_id.to_string(), *version)).or_default() += 1;
@@ -511,8 +513,10 @@ const INSERT: &str = insert_into!("INSERT");
 /// One journaled row into SQLite, unless its id is there already.
 const INSERT_ONE_OR_IGNORE: &str =
     concat!(insert_into!("INSERT OR IGNORE"), "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
-/// The values of one row.
+/// The values of one row, and where the function's id and version are among them.
 const COLUMNS: usize = 14;
+const FUNCTION_ID_COLUMN: usize = 2;
+const FUNCTION_VERSION_COLUMN: usize = 3;
 
 /// One INSERT of executions with their logs.
 pub(crate) fn insert(records: &[(&Execution, &str)]) -> sqlx::query::Query<'static, Any, AnyArguments> {

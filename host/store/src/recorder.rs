@@ -101,9 +101,7 @@ impl Recorder {
         }
         committed.wait().await
     }
-}
 
-impl Recorder {
     /// Waits until every record acknowledged so far can be read: on SQLite, until the applier has taken
     /// the journal's records into the database; on PostgreSQL they are there when acknowledged.
     pub(crate) async fn settle(&self) -> Result<(), StoreError> {

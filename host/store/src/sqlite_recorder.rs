@@ -74,13 +74,13 @@ impl SqliteRecorder {
     pub(crate) fn open(path: &Path) -> Result<Arc<Self>, StoreError> {
         let mut connection = rusqlite::Connection::open(path)?;
         connection.execute_batch(SQLITE_PRAGMAS)?;
-        let (mut journal, left) = Journal::open(&journal_path(path))?;
+        let (mut journal, left) = Journal::open(&journal_path(path)).map_err(StoreError::Journal)?;
         if !left.is_empty() {
             apply_journaled(&mut connection, &left)?;
             tracing::info!(batches = left.len(), "replayed the execution journal");
         }
         if !journal.is_empty() {
-            journal.restart()?;
+            journal.restart().map_err(StoreError::Journal)?;
         }
         let recorder = Arc::new(Self {
             queue: Mutex::default(),
@@ -92,7 +92,8 @@ impl SqliteRecorder {
         let applier = Arc::downgrade(&recorder);
         std::thread::Builder::new()
             .name("qinling-records".into())
-            .spawn(move || apply_until_dropped(&applier, connection))?;
+            .spawn(move || apply_until_dropped(&applier, connection))
+            .map_err(|e| StoreError::Recording(format!("cannot start the applier thread: {e}")))?;
         Ok(recorder)
     }
 
@@ -163,7 +164,7 @@ impl SqliteRecorder {
             if !journal.fits(payload.len()) {
                 self.restart(&mut journal)?;
             }
-            Ok(journal.append(&payload)?)
+            journal.append(&payload).map_err(StoreError::Journal)
         };
         let journaled: Result<(), StoreError> = append();
         if journaled.is_ok() {
@@ -197,7 +198,7 @@ impl SqliteRecorder {
     fn restart(&self, journal: &mut Journal) -> Result<(), StoreError> {
         self.wait_all_applied(lock(&self.applying))?;
         if !journal.is_empty() {
-            journal.restart()?;
+            journal.restart().map_err(StoreError::Journal)?;
         }
         Ok(())
     }
