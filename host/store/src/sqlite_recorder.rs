@@ -2,7 +2,7 @@
 //! journal (`journal.rs`) before their callers are answered, and reach the database afterwards, many per
 //! transaction, from a thread of their own (the *applier*, on a rusqlite connection beside sqlx's pool).
 //! A SQLite commit per record cost its caller ~100 µs of SQLite work and a flush of every page the row
-//! and its indexes touch; the journal costs one small write and one flush.
+//! and its indexes touch; the journal costs one small synchronous write.
 //!
 //! Journaling is leader-based group commit: a caller that finds the journal idle becomes the leader and
 //! writes the records waiting (its own among them) on its own thread (its tokio worker's other tasks move
@@ -41,7 +41,7 @@ pub(crate) struct SqliteRecorder {
     queue: Mutex<Queue>,
     journal: Mutex<Journal>,
     applying: Mutex<Applying>,
-    /// Wakes the applier: records are waiting and someone waits for them.
+    /// Wakes the applier: someone waits for the records pending, or many are.
     work: Condvar,
     /// Wakes those who wait for the applier: a transaction ended.
     applied: Condvar,
