@@ -4,11 +4,13 @@
 //! page the rows and their indexes touch, and syncs its WAL with `fsync`); the records reach the database
 //! afterwards, in larger transactions (`sqlite_recorder`). Writes go straight to the disk (`O_DIRECT`,
 //! `O_DSYNC`: one request, no page cache writeback, no separate flush call) where the file system allows
-//! it, and through the page cache and `fdatasync` where not (tmpfs).
+//! it, and through the page cache and `fdatasync` where not (tmpfs before Linux 6.6, some FUSE file
+//! systems).
 //!
 //! Layout, in blocks of [`BLOCK`] bytes (what direct writes must be aligned to): a header block holding
-//! the current *lap*, then frames, each `magic, lap, length, checksum, payload` padded to whole blocks. Restarting (once every record written is in the database) bumps the lap in the header and
-//! writes again from the first frame; frames of earlier laps left behind are not read. Opening reads the
+//! the current *lap*, then frames, each `magic, lap, length, checksum, payload` padded to whole blocks.
+//! Restarting (once every record written is in the database) bumps the lap in the header and writes
+//! again from the first frame; frames of earlier laps left behind are not read. Opening reads the
 //! frames of the current lap up to the first that is incomplete or torn (a write the crash cut short),
 //! for the caller to apply again, and restarts.
 
