@@ -67,12 +67,17 @@ impl Committed {
     }
 }
 
-/// Answers the records of a batch that committed, or the one record of a batch that failed (a failed
-/// batch of several is retried record by record instead).
-fn answer_all(batch: Vec<Record>, committed: Result<(), StoreError>) {
-    let mut failure = committed.err();
+/// Answers the records of a batch: each with its execution if the batch was written, else each with the
+/// failure (the first with the error itself, the others with its message).
+pub(crate) fn answer_all(batch: Vec<Record>, written: Result<(), StoreError>) {
+    let Err(error) = written else {
+        batch.into_iter().for_each(|record| record.answer(None));
+        return;
+    };
+    let why = error.to_string();
+    let mut first = Some(error);
     for record in batch {
-        record.answer(failure.take());
+        record.answer(Some(first.take().unwrap_or_else(|| StoreError::Recording(why.clone()))));
     }
 }
 
@@ -155,4 +160,31 @@ async fn commit_postgres(
         *connection = None;
     }
     written
+}
+
+#[cfg(test)]
+mod tests {
+    use qinling_core::ExecutionStatus;
+
+    use super::*;
+    use crate::testing::{execution, function, stores};
+
+    #[tokio::test]
+    async fn a_failed_batch_fails_every_record_in_it() {
+        let (store, _dir) = stores().await.into_iter().next().unwrap();
+        let function = function(&store).await;
+        let batch =
+            || (0..3).map(|_| Record::new(execution(&function, ExecutionStatus::Success), String::new())).unzip();
+        let (records, answers): (Vec<Record>, Vec<Committed>) = batch();
+        answer_all(records, Err(StoreError::Recording("disk full".into())));
+        for answer in answers {
+            let failure = answer.wait().await.expect_err("every record fails");
+            assert!(failure.to_string().contains("disk full"), "{failure}");
+        }
+        let (records, answers): (Vec<Record>, Vec<Committed>) = batch();
+        answer_all(records, Ok(()));
+        for answer in answers {
+            answer.wait().await.expect("every record is answered with its execution");
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::StoreError;
 use crate::db::SQLITE_PRAGMAS;
 use crate::executions::{apply_journaled, encode_records};
 use crate::journal::{self, Journal};
-use crate::recorder::{MAX_BATCH, Record};
+use crate::recorder::{MAX_BATCH, Record, answer_all};
 
 /// How long journaled records may wait for the applier when nobody reads them: they are durable
 /// already, and waiting lets one transaction take many of them.
@@ -176,13 +176,7 @@ impl SqliteRecorder {
             }
         }
         drop(journal);
-        match journaled {
-            Ok(()) => batch.into_iter().for_each(|record| record.answer(None)),
-            Err(error) => {
-                let why = error.to_string();
-                batch.into_iter().for_each(|record| record.answer(Some(StoreError::Recording(why.clone()))));
-            }
-        }
+        answer_all(batch, journaled);
     }
 
     /// Whether records wait for another frame by the current leader; if none do, the journal is idle and
